@@ -1,0 +1,68 @@
+# Kundenportal – the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
+
+.PHONY: run test install migrate demo schedules serve worker lint check bench messages clean lock e2e
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: $(PY) requirements.lock pyproject.toml
+	$(PIP) install --quiet -r requirements.lock
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py compilemessages --ignore=.venv >/dev/null
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+schedules: migrate
+	$(PY) manage.py setup_schedules
+
+## make run: venv, install, migrate, demo data, schedules; serve with a django-q2 worker beside it
+run: demo schedules
+	@echo "Portal: http://$(HOST):$(PORT)/   (admin: http://$(HOST):$(PORT)/admin/)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(PY) manage.py qcluster & \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
+
+## make test: the whole suite on SQLite; with DATABASE_URL set, on PostgreSQL
+test: install
+	$(PY) manage.py compilemessages --ignore=.venv >/dev/null
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+check: install
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: install
+	$(PY) -m pytest tests/perf -q -p no:cacheprovider --benchmark-only || test $$? = 5
+
+messages: install
+	$(PY) manage.py makemessages -l de -l en --ignore=.venv --ignore=var --no-obsolete
+
+## make lock: refresh requirements.lock from pyproject.toml (needs network to PyPI)
+lock:
+	rm -rf /tmp/portal-lock && $(PYTHON) -m venv /tmp/portal-lock
+	/tmp/portal-lock/bin/pip install --quiet --upgrade pip
+	/tmp/portal-lock/bin/pip install --quiet ".[dev]"
+	/tmp/portal-lock/bin/pip freeze --exclude managed-it-portal > requirements.lock
+
+clean:
+	rm -rf var/static var/mail .pytest_cache

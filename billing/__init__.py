@@ -1,0 +1,1 @@
+"""Billing runs, invoices and credit notes, gap-free numbering, SEPA and dunning."""

@@ -1,0 +1,1 @@
+"""Service catalogue, contracts, per-device bookings, notice rules and change notices."""

@@ -1,0 +1,1 @@
+"""Device inventory, import/export, monitoring state, AV/patch alerts and monthly reports."""

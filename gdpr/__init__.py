@@ -1,0 +1,1 @@
+"""AVV versions and acceptances, TOMs, sub-processors, processing records, DSRs and purges."""

@@ -1,0 +1,1 @@
+"""The portal project package: settings, URLs, tenancy, accounts, MFA, audit and the shell."""

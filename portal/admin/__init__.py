@@ -1,0 +1,3 @@
+"""Staff admin registrations of the portal package."""
+
+from portal.admin import audit, organisations, users  # noqa: F401

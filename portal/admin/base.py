@@ -1,0 +1,98 @@
+"""What every staff admin shares: tenant scoping, audited changes, confirmation pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+
+from portal.http import client_ip
+from portal.services.audit import audit_event_record
+
+
+class TenantScopedAdmin(admin.ModelAdmin):
+    """Rows and foreign-key choices both go through ``visible_to(request.user)``."""
+
+    def get_queryset(self, request) -> QuerySet:
+        return super().get_queryset(request).visible_to(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.remote_field.model
+        if "queryset" not in kwargs and hasattr(related.objects, "visible_to"):
+            kwargs["queryset"] = related.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # Every admin change is also written to the audit trail, in the admin's transaction.
+    def _audit(self, request, obj, verb: str, message) -> None:
+        audit_event_record(actor=request.user, action=f"admin.{verb}", target=obj,
+                           ip=client_ip(request), details={"message": str(message)})
+
+    def log_addition(self, request, obj, message):
+        self._audit(request, obj, "added", message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._audit(request, obj, "changed", message)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self._audit(request, obj, "deleted", "")
+        return super().log_deletions(request, queryset)
+
+
+class ReadOnlyAdmin(TenantScopedAdmin):
+    """For logs: nobody adds, changes or deletes through the admin."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def run_service_action(
+    modeladmin: admin.ModelAdmin,
+    request,
+    queryset: QuerySet,
+    *,
+    title: str,
+    question: str,
+    service: Callable[[object], object],
+    done: str,
+    action_name: str,
+):
+    """Show a confirmation page; on confirmation call ``service`` for each selected row."""
+    if request.POST.get("confirmed") != "yes":
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "question": question,
+            "objects": list(queryset),
+            "action_name": action_name,
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/portal/confirm_action.html", context)
+    succeeded = 0
+    for obj in queryset:
+        try:
+            service(obj)
+            succeeded += 1
+        except (ValidationError, PermissionDenied) as exc:
+            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            modeladmin.message_user(request, f"{obj}: {text}", messages.ERROR)
+    if succeeded:
+        modeladmin.message_user(request, done % {"count": succeeded}, messages.SUCCESS)
+    return None
+
+
+def confirm_text(count: int) -> str:
+    return _("%(count)d ausgewählte Einträge") % {"count": count}

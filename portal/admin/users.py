@@ -1,0 +1,202 @@
+"""People in the staff admin: invite, correct names, deactivate, reactivate, reset MFA."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from portal.admin.base import TenantScopedAdmin, run_service_action
+from portal.http import client_ip
+from portal.models import Membership, Organisation, User
+from portal.selectors import invitable_role_choices
+from portal.services.accounts import (
+    user_deactivate,
+    user_invite,
+    user_reactivate,
+    user_resend_invitation,
+    user_update,
+)
+from portal.services.mfa import mfa_reset
+
+
+class UserInviteForm(forms.ModelForm):
+    organisation = forms.ModelChoiceField(label=_("Organisation"),
+                                          queryset=Organisation.objects.none())
+    role = forms.ChoiceField(label=_("Rolle"))
+
+    class Meta:
+        model = User
+        fields = ("email", "first_name", "last_name", "language")
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.fields["organisation"].queryset = Organisation.objects.visible_to(request.user)
+        self.fields["role"].choices = invitable_role_choices(request.user)
+
+    def clean(self):
+        cleaned = super().clean()
+        organisation, role = cleaned.get("organisation"), cleaned.get("role")
+        if organisation and role:
+            probe = Membership(organisation=organisation, role=role)
+            try:
+                probe.clean()
+            except ValidationError as exc:
+                self.add_error("role", exc.message_dict.get("role", exc.messages))
+        return cleaned
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ("organisation", "role")
+    readonly_fields = ("organisation", "role")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MFAStateFilter(admin.SimpleListFilter):
+    title = _("Zwei-Faktor-Anmeldung")
+    parameter_name = "mfa"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("eingerichtet")), ("no", _("nicht eingerichtet"))]
+
+    def queryset(self, request, queryset):
+        confirmed = TOTPDevice.objects.filter(confirmed=True).values("user_id")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=confirmed)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=confirmed)
+        return queryset
+
+
+@admin.register(User)
+class UserAdmin(TenantScopedAdmin):
+    list_display = ("email", "first_name", "last_name", "organisation_name", "role_name",
+                    "is_active", "last_login")
+    list_filter = ("is_active", "memberships__role", "memberships__organisation__kind",
+                   MFAStateFilter, ("memberships__organisation", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("email", "first_name", "last_name", "memberships__organisation__name")
+    ordering = ("last_name", "first_name")
+    inlines = (MembershipInline,)
+    readonly_fields = ("email", "is_active", "is_staff", "last_login", "date_joined",
+                       "deactivated_at", "invited_by")
+    fields = ("email", "first_name", "last_name", "language", "is_active", "is_staff",
+              "last_login", "date_joined", "deactivated_at", "invited_by")
+    actions = ("deactivate", "reactivate", "reset_mfa", "resend_invitation")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("memberships__organisation")
+
+    @admin.display(description=_("Organisation"))
+    def organisation_name(self, obj):
+        memberships = list(obj.memberships.all())
+        return memberships[0].organisation.name if memberships else "–"
+
+    @admin.display(description=_("Rolle"))
+    def role_name(self, obj):
+        memberships = list(obj.memberships.all())
+        return memberships[0].get_role_display() if memberships else "–"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            form = UserInviteForm
+
+            class RequestBoundInviteForm(form):
+                def __init__(self, *args, **kw):
+                    super().__init__(*args, request=request, **kw)
+
+            kwargs["form"] = RequestBoundInviteForm
+            kwargs["fields"] = None
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ("email", "first_name", "last_name", "language",
+                                       "organisation", "role")})]
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return () if obj is None else self.inlines
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            user_update(actor=request.user, user=obj, first_name=obj.first_name,
+                        last_name=obj.last_name, ip=client_ip(request))
+            return
+        data = form.cleaned_data
+        invited = user_invite(
+            actor=request.user, organisation=data["organisation"], email=data["email"],
+            first_name=data["first_name"], last_name=data["last_name"], role=data["role"],
+            language=data.get("language") or "de", ip=client_ip(request),
+        )
+        obj.pk = invited.pk
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change) -> None:
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # People are deactivated, never deleted here; erasure runs through GDPR requests.
+        return False
+
+    @admin.action(description=_("Ausgewählte Personen deaktivieren"), permissions=["change"])
+    def deactivate(self, request, queryset):
+        return run_service_action(
+            self, request, queryset, action_name="deactivate",
+            title=gettext("Personen deaktivieren"),
+            question=gettext("Diese Personen verlieren sofort den Zugang; laufende Sitzungen "
+                             "enden. Fortfahren?"),
+            service=lambda user: user_deactivate(actor=request.user, user=user,
+                                                 ip=client_ip(request)),
+            done=gettext("%(count)d Personen deaktiviert."),
+        )
+
+    @admin.action(description=_("Ausgewählte Personen reaktivieren"), permissions=["change"])
+    def reactivate(self, request, queryset):
+        return run_service_action(
+            self, request, queryset, action_name="reactivate",
+            title=gettext("Personen reaktivieren"),
+            question=gettext("Diese Personen können sich wieder anmelden. Fortfahren?"),
+            service=lambda user: user_reactivate(actor=request.user, user=user,
+                                                 ip=client_ip(request)),
+            done=gettext("%(count)d Personen reaktiviert."),
+        )
+
+    @admin.action(description=_("Zwei-Faktor-Anmeldung zurücksetzen"), permissions=["reset_mfa"])
+    def reset_mfa(self, request, queryset):
+        return run_service_action(
+            self, request, queryset, action_name="reset_mfa",
+            title=gettext("Zwei-Faktor-Anmeldung zurücksetzen"),
+            question=gettext("Alle Authenticator-Apps und Backup-Codes dieser Personen werden "
+                             "gelöscht, ihre Sitzungen enden. Sie müssen bei der nächsten "
+                             "Anmeldung einen neuen zweiten Faktor einrichten. Fortfahren?"),
+            service=lambda user: mfa_reset(actor=request.user, user=user,
+                                           ip=client_ip(request)),
+            done=gettext("Zwei-Faktor-Anmeldung für %(count)d Personen zurückgesetzt."),
+        )
+
+    @admin.action(description=_("Einladung erneut senden"), permissions=["change"])
+    def resend_invitation(self, request, queryset):
+        return run_service_action(
+            self, request, queryset, action_name="resend_invitation",
+            title=gettext("Einladung erneut senden"),
+            question=gettext("Die Einladungs-E-Mail wird erneut verschickt. Fortfahren?"),
+            service=lambda user: user_resend_invitation(actor=request.user, user=user,
+                                                        ip=client_ip(request)),
+            done=gettext("%(count)d Einladungen verschickt."),
+        )
+
+    def has_reset_mfa_permission(self, request) -> bool:
+        return request.user.has_perm("portal.reset_mfa")

@@ -1,0 +1,16 @@
+"""Models of the portal package: tenancy, personal accounts, audit and access log."""
+
+from portal.models.audit import AccessLogEntry, AppendOnlyError, AuditEvent
+from portal.models.organisations import Membership, Organisation
+from portal.models.sessions import PersonSession
+from portal.models.users import User
+
+__all__ = [
+    "AccessLogEntry",
+    "AppendOnlyError",
+    "AuditEvent",
+    "Membership",
+    "Organisation",
+    "PersonSession",
+    "User",
+]

@@ -1,0 +1,103 @@
+"""Roles, the organisation kinds they belong to and the admin permissions of each role.
+
+A person has exactly one membership, and with it one role. The role decides which organisation
+kind the membership may point to, whether the person may use the staff admin and which Django
+permissions its group carries. ``sync_role_groups`` writes these groups into the database.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganisationKind(models.TextChoices):
+    PROVIDER = "provider", _("Anbieter")
+    PARTNER = "partner", _("Partner")
+    CUSTOMER = "customer", _("Kunde")
+
+
+class Role(models.TextChoices):
+    PROVIDER_ADMIN = "provider_admin", _("Administrator (Anbieter)")
+    PROVIDER_STAFF = "provider_staff", _("Mitarbeiter (Anbieter)")
+    DPO = "dpo", _("Datenschutzbeauftragter")
+    PARTNER_SUPPORT = "partner_support", _("Partner-Support (1st Level)")
+    CUSTOMER_ADMIN = "customer_admin", _("Kunden-Administrator")
+    CUSTOMER_MEMBER = "customer_member", _("Kunden-Mitarbeiter")
+
+
+ROLE_KIND = {
+    Role.PROVIDER_ADMIN: OrganisationKind.PROVIDER,
+    Role.PROVIDER_STAFF: OrganisationKind.PROVIDER,
+    Role.DPO: OrganisationKind.PROVIDER,
+    Role.PARTNER_SUPPORT: OrganisationKind.PARTNER,
+    Role.CUSTOMER_ADMIN: OrganisationKind.CUSTOMER,
+    Role.CUSTOMER_MEMBER: OrganisationKind.CUSTOMER,
+}
+
+#: Roles that see every customer.
+PROVIDER_ROLES = frozenset({Role.PROVIDER_ADMIN, Role.PROVIDER_STAFF, Role.DPO})
+#: Roles that work in the Django admin.
+STAFF_ROLES = PROVIDER_ROLES | {Role.PARTNER_SUPPORT}
+#: Roles that work in the customer portal.
+CUSTOMER_ROLES = frozenset({Role.CUSTOMER_ADMIN, Role.CUSTOMER_MEMBER})
+#: Roles whose holders may invite colleagues in the portal.
+INVITING_ROLES = frozenset({Role.CUSTOMER_ADMIN})
+
+#: Which roles a role may hand out by invitation (in the portal or the admin).
+INVITABLE_ROLES = {
+    Role.PROVIDER_ADMIN: frozenset(Role),
+    Role.PROVIDER_STAFF: frozenset({Role.PARTNER_SUPPORT, Role.CUSTOMER_ADMIN,
+                                    Role.CUSTOMER_MEMBER}),
+    Role.DPO: frozenset(),
+    Role.PARTNER_SUPPORT: frozenset({Role.CUSTOMER_ADMIN}),
+    Role.CUSTOMER_ADMIN: frozenset({Role.CUSTOMER_ADMIN, Role.CUSTOMER_MEMBER}),
+    Role.CUSTOMER_MEMBER: frozenset(),
+}
+
+_VIEW = ("view",)
+_EDIT = ("view", "add", "change")
+
+#: Admin permissions per role: {role: {"app_label.model": (actions...)}}.
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    Role.PROVIDER_ADMIN: {
+        "portal.organisation": _EDIT,
+        "portal.membership": _EDIT,
+        "portal.user": _EDIT,
+        "portal.auditevent": _VIEW,
+        "portal.accesslogentry": _VIEW,
+        "django_q.schedule": ("view", "add", "change", "delete"),
+        "django_q.success": _VIEW,
+        "django_q.failure": ("view", "delete"),
+        "django_q.ormq": _VIEW,
+    },
+    Role.PROVIDER_STAFF: {
+        "portal.organisation": _EDIT,
+        "portal.membership": _EDIT,
+        "portal.user": _EDIT,
+    },
+    Role.DPO: {
+        "portal.organisation": _VIEW,
+        "portal.membership": _VIEW,
+        "portal.user": _VIEW,
+        "portal.auditevent": _VIEW,
+        "portal.accesslogentry": _VIEW,
+    },
+    Role.PARTNER_SUPPORT: {
+        "portal.organisation": _VIEW,
+        "portal.membership": _VIEW,
+        "portal.user": ("view", "add", "change"),
+    },
+    Role.CUSTOMER_ADMIN: {},
+    Role.CUSTOMER_MEMBER: {},
+}
+
+#: Extra (non-model) permissions, granted to provider admins.
+CUSTOM_PERMISSIONS = {
+    Role.PROVIDER_ADMIN: ("portal.reset_mfa",),
+}
+
+
+def group_name(role: str) -> str:
+    """The name of the Django group that carries a role's permissions."""
+    return f"role:{role}"

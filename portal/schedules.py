@@ -1,0 +1,38 @@
+"""Every scheduled job of the project, in one list; ``setup_schedules`` writes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django_q.models import Schedule
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    func: str
+    cron: str
+    description: str
+
+
+JOBS: tuple[Job, ...] = (
+    Job(
+        name="portal.purge_access_log",
+        func="portal.tasks.purge_access_log",
+        cron="17 3 * * *",
+        description="Access-log entries older than ACCESS_LOG_RETENTION_DAYS are deleted daily.",
+    ),
+)
+
+
+def schedules_sync() -> dict[str, str]:
+    """Create or update every schedule by name; remove none that others created. Idempotent."""
+    result = {}
+    for job in JOBS:
+        schedule, created = Schedule.objects.update_or_create(
+            name=job.name,
+            defaults={"func": job.func, "schedule_type": Schedule.CRON, "cron": job.cron,
+                      "repeats": -1},
+        )
+        result[job.name] = "created" if created else "updated"
+    return result

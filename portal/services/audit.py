@@ -1,0 +1,97 @@
+"""Writing the audit trail and the access log, and purging the access log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from portal.models import AccessLogEntry, AuditEvent, Organisation, User
+from portal.tenancy import membership_of
+
+SYSTEM = "system"
+
+
+def _organisation_for(target: models.Model | None, actor: User | None) -> Organisation | None:
+    if isinstance(target, Organisation):
+        return target
+    for attr in ("customer", "organisation"):
+        value = getattr(target, attr, None) if target is not None else None
+        if isinstance(value, Organisation):
+            return value
+    if isinstance(target, User):
+        membership = membership_of(target) if target.is_active else (
+            target.memberships.select_related("organisation").first())
+        if membership:
+            return membership.organisation
+    membership = membership_of(actor)
+    return membership.organisation if membership else None
+
+
+def audit_event_record(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    organisation: Organisation | None = None,
+    ip: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the audit trail (inside the caller's transaction)."""
+    actor_obj = actor if actor is not None and getattr(actor, "pk", None) else None
+    event = AuditEvent(
+        actor=actor_obj,
+        actor_label=actor_obj.email if actor_obj else SYSTEM,
+        organisation=organisation or _organisation_for(target, actor_obj),
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None and target.pk is not None else "",
+        target_repr=str(target)[:255] if target is not None else "",
+        ip_address=ip or None,
+        details=details or {},
+    )
+    event.full_clean()
+    event.save()
+    return event
+
+
+def access_log_record(
+    *,
+    actor: User,
+    method: str,
+    path: str,
+    view_name: str,
+    status_code: int,
+    is_download: bool,
+    ip: str | None,
+    user_agent: str,
+) -> AccessLogEntry:
+    """Record one authenticated page view or download."""
+    membership = membership_of(actor)
+    return AccessLogEntry.objects.create(
+        user=actor,
+        organisation=membership.organisation if membership else None,
+        method=method[:8],
+        path=path[:500],
+        view_name=view_name[:200],
+        status_code=status_code,
+        is_download=is_download,
+        ip_address=ip or None,
+        user_agent=user_agent[:300],
+    )
+
+
+def access_log_purge(*, actor: User | None, now=None) -> int:
+    """Delete access-log entries older than ``ACCESS_LOG_RETENTION_DAYS``; idempotent."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ACCESS_LOG_RETENTION_DAYS)
+    with transaction.atomic():
+        deleted, _ = AccessLogEntry.objects.filter(created_at__lt=cutoff).delete()
+        audit_event_record(
+            actor=actor, action="access_log.purged",
+            details={"deleted": deleted, "cutoff": cutoff.isoformat(),
+                     "retention_days": settings.ACCESS_LOG_RETENTION_DAYS},
+        )
+    return deleted

@@ -1,0 +1,1 @@
+"""Views of the portal shell. They read through selectors and write through services."""

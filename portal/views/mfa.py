@@ -1,0 +1,122 @@
+"""Second factor: enrolment (QR code + backup codes), verification and the security page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from portal.forms import TokenForm
+from portal.http import client_ip
+from portal.mfa import backup_codes_left, base32_secret, check_token, qr_svg
+from portal.services.mfa import (
+    has_confirmed_device,
+    mfa_backup_codes_regenerate,
+    mfa_device_remove,
+    mfa_enrolment_confirm,
+    mfa_enrolment_start,
+    mfa_verification_record,
+)
+
+
+def _next_url(request, default: str = "portal:dashboard") -> str:
+    candidate = request.POST.get("next") or request.GET.get("next")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse(default)
+
+
+@login_required
+def mfa_enrol(request):
+    """Set up an authenticator app: only without one, or from a verified session."""
+    user = request.user
+    if has_confirmed_device(user) and not user.is_verified():
+        return redirect(f"{reverse('portal:mfa_verify')}?{urlencode({'next': _next_url(request)})}")
+    device = mfa_enrolment_start(actor=user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = mfa_enrolment_confirm(actor=user, device=device,
+                                          token=form.cleaned_data["token"], ip=client_ip(request))
+        except ValidationError as exc:
+            form.add_error("token", exc.messages)
+        else:
+            device.refresh_from_db()
+            otp_login(request, device)
+            messages.success(request, _("Die Zwei-Faktor-Anmeldung ist eingerichtet."))
+            if codes:
+                return render(request, "portal/mfa/backup_codes.html",
+                              {"codes": codes, "next": _next_url(request)})
+            return HttpResponseRedirect(reverse("portal:security"))
+    return render(request, "portal/mfa/enrol.html", {
+        "form": form, "qr_svg": qr_svg(device), "secret": base32_secret(device),
+        "next": _next_url(request), "first_device": not has_confirmed_device(user),
+    })
+
+
+@login_required
+def mfa_verify(request):
+    user = request.user
+    if user.is_verified():
+        return HttpResponseRedirect(_next_url(request))
+    if not has_confirmed_device(user):
+        return redirect(f"{reverse('portal:mfa_enrol')}?{urlencode({'next': _next_url(request)})}")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = check_token(user, form.cleaned_data["token"])
+        mfa_verification_record(actor=user, method=result.method,
+                                succeeded=result.device is not None, ip=client_ip(request))
+        if result.device is not None:
+            otp_login(request, result.device)
+            if result.method == "backup_code":
+                left = backup_codes_left(user)
+                messages.warning(request, _("Sie haben einen Backup-Code verwendet. Es bleiben "
+                                            "%(count)d Codes.") % {"count": left})
+            return HttpResponseRedirect(_next_url(request))
+        form.add_error("token", result.error)
+    return render(request, "portal/mfa/verify.html", {"form": form, "next": _next_url(request)})
+
+
+@login_required
+def security(request):
+    user = request.user
+    devices = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id")
+    return render(request, "portal/security.html", {
+        "devices": devices, "backup_codes_left": backup_codes_left(user),
+    })
+
+
+@login_required
+@require_POST
+def backup_codes_regenerate(request):
+    try:
+        codes = mfa_backup_codes_regenerate(actor=request.user, ip=client_ip(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("portal:security")
+    return render(request, "portal/mfa/backup_codes.html",
+                  {"codes": codes, "next": reverse("portal:security")})
+
+
+@login_required
+@require_POST
+def device_remove(request, device_id: int):
+    try:
+        mfa_device_remove(actor=request.user, device_id=device_id, ip=client_ip(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Das Gerät wurde entfernt."))
+    return redirect("portal:security")

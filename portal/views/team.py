@@ -1,0 +1,110 @@
+"""The team page: customer admins invite colleagues and revoke their access."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from portal.forms import InviteForm
+from portal.http import client_ip
+from portal.models import User
+from portal.roles import INVITING_ROLES
+from portal.selectors import team_member, team_of
+from portal.services.accounts import user_deactivate, user_invite, user_reactivate
+from portal.tenancy import membership_of, role_of
+
+
+def _can_manage(user) -> bool:
+    return role_of(user) in INVITING_ROLES
+
+
+@login_required
+def team(request):
+    return render(request, "portal/team/list.html", {
+        "members": team_of(request.user),
+        "can_manage": _can_manage(request.user),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invite(request):
+    if not _can_manage(request.user):
+        raise PermissionDenied(_("Nur Kunden-Administratoren können Kollegen einladen."))
+    form = InviteForm(request.POST or None, actor=request.user,
+                      initial={"language": request.LANGUAGE_CODE})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invited = user_invite(
+                actor=request.user, organisation=membership_of(request.user).organisation,
+                email=data["email"], first_name=data["first_name"],
+                last_name=data["last_name"], role=data["role"], language=data["language"],
+                ip=client_ip(request),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("%(name)s wurde eingeladen und erhält eine E-Mail.")
+                             % {"name": invited.get_full_name()})
+            return redirect("portal:team")
+    return render(request, "portal/team/invite.html", {"form": form})
+
+
+def _member_or_404(request, user_id: int) -> User:
+    try:
+        return team_member(request.user, user_id)
+    except User.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deactivate(request, user_id: int):
+    if not _can_manage(request.user):
+        raise PermissionDenied(_("Nur Kunden-Administratoren können Zugänge entziehen."))
+    member = _member_or_404(request, user_id)
+    if request.method == "POST":
+        try:
+            user_deactivate(actor=request.user, user=member, ip=client_ip(request))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Der Zugang von %(name)s wurde sofort beendet.")
+                             % {"name": member.get_full_name()})
+        return redirect("portal:team")
+    return render(request, "portal/team/confirm.html", {
+        "member": member, "action": "deactivate",
+        "title": _("Zugang beenden"),
+        "question": _("%(name)s kann sich danach nicht mehr anmelden; laufende Sitzungen enden "
+                      "sofort.") % {"name": member.get_full_name()},
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reactivate(request, user_id: int):
+    if not _can_manage(request.user):
+        raise PermissionDenied(_("Nur Kunden-Administratoren können Zugänge freigeben."))
+    member = _member_or_404(request, user_id)
+    if request.method == "POST":
+        try:
+            user_reactivate(actor=request.user, user=member, ip=client_ip(request))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("%(name)s kann sich wieder anmelden.")
+                             % {"name": member.get_full_name()})
+        return redirect("portal:team")
+    return render(request, "portal/team/confirm.html", {
+        "member": member, "action": "reactivate",
+        "title": _("Zugang wieder freigeben"),
+        "question": _("%(name)s kann sich danach wieder anmelden.")
+        % {"name": member.get_full_name()},
+    })

@@ -1,0 +1,68 @@
+"""Shared fixtures: a small multi-tenant world and clients with a verified second factor."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from portal.roles import OrganisationKind, Role
+from tests.factories import OrganisationFactory, make_person
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM guard must allow it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def totp_now(device: TOTPDevice) -> str:
+    """The code an authenticator app shows right now for ``device``."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+@pytest.fixture
+def world(db):
+    """A provider, two partners with a customer each, a direct customer, one person per role."""
+    provider = OrganisationFactory(kind=OrganisationKind.PROVIDER, name="Anbieter GmbH")
+    partner_a = OrganisationFactory(kind=OrganisationKind.PARTNER, name="Partner A")
+    partner_b = OrganisationFactory(kind=OrganisationKind.PARTNER, name="Partner B")
+    customer_a = OrganisationFactory(name="Kunde A", partner=partner_a)
+    customer_b = OrganisationFactory(name="Kunde B", partner=partner_b)
+    customer_direct = OrganisationFactory(name="Kunde Direkt")
+    people = {
+        "provider_admin": make_person(Role.PROVIDER_ADMIN, provider),
+        "provider_staff": make_person(Role.PROVIDER_STAFF, provider),
+        "dpo": make_person(Role.DPO, provider),
+        "partner_support": make_person(Role.PARTNER_SUPPORT, partner_a),
+        "partner_support_b": make_person(Role.PARTNER_SUPPORT, partner_b),
+        "customer_admin": make_person(Role.CUSTOMER_ADMIN, customer_a),
+        "customer_member": make_person(Role.CUSTOMER_MEMBER, customer_a),
+        "customer_admin_b": make_person(Role.CUSTOMER_ADMIN, customer_b),
+        "customer_admin_direct": make_person(Role.CUSTOMER_ADMIN, customer_direct),
+    }
+    return {
+        "orgs": {"provider": provider, "partner_a": partner_a, "partner_b": partner_b,
+                 "customer_a": customer_a, "customer_b": customer_b,
+                 "customer_direct": customer_direct},
+        "people": people,
+    }
+
+
+def verify_session(client, user) -> None:
+    """Log ``user`` in and mark the session as verified with their TOTP device."""
+    client.force_login(user)
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture
+def verified_client(client):
+    def _login(user):
+        verify_session(client, user)
+        return client
+
+    return _login
