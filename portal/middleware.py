@@ -24,6 +24,12 @@ MFA_EXEMPT_URL_NAMES = frozenset({
 })
 
 
+def _is_verified(user) -> bool:
+    """django-otp adds ``is_verified``; a user logged in during this request lacks it."""
+    check = getattr(user, "is_verified", None)
+    return bool(check and check())
+
+
 def is_mfa_exempt(path: str) -> bool:
     if path.startswith(settings.STATIC_URL):
         return True
@@ -45,7 +51,7 @@ class MFARequiredMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not user.is_verified() and not is_mfa_exempt(request.path):
+        if user.is_authenticated and not _is_verified(user) and not is_mfa_exempt(request.path):
             from portal.services.mfa import has_confirmed_device
 
             target = "portal:mfa_verify" if has_confirmed_device(user) else "portal:mfa_enrol"
@@ -68,7 +74,7 @@ class AccessLogMiddleware:
         if (
             user is not None
             and user.is_authenticated
-            and user.is_verified()
+            and _is_verified(user)
             and not request.path.startswith(settings.STATIC_URL)
             and not request.path.startswith(self.SKIPPED_PREFIXES)
         ):
