@@ -24,7 +24,6 @@ migrate: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
-	$(PY) manage.py compilemessages --ignore=.venv >/dev/null
 
 demo: migrate
 	$(PY) manage.py seed_demo
@@ -41,7 +40,6 @@ run: demo schedules
 
 ## make test: the whole suite on SQLite; with DATABASE_URL set, on PostgreSQL
 test: install
-	$(PY) manage.py compilemessages --ignore=.venv >/dev/null
 	$(PY) -m pytest
 
 lint: install
@@ -54,8 +52,10 @@ check: install
 bench: install
 	$(PY) -m pytest tests/perf -q -p no:cacheprovider --benchmark-only || test $$? = 5
 
+## make messages: refresh locale/*/django.po and the committed .mo files (needs GNU gettext)
 messages: install
-	$(PY) manage.py makemessages -l de -l en --ignore=.venv --ignore=var --no-obsolete
+	$(PY) manage.py makemessages -l de -l en --ignore=.venv --ignore=var --ignore=tests --no-obsolete
+	$(PY) manage.py compilemessages --ignore=.venv
 
 ## make lock: refresh requirements.lock from pyproject.toml (needs network to PyPI)
 lock:

@@ -20,7 +20,7 @@ portal_patterns = [
          name="device_remove"),
     path("konto/2fa/einrichten/", mfa.mfa_enrol, name="mfa_enrol"),
     path("konto/2fa/pruefen/", mfa.mfa_verify, name="mfa_verify"),
-    path("einladung/<str:uidb64>/<str:token>/", account.invitation_accept_view,
+    path("einladung/<str:token>/", account.invitation_accept_view,
          name="invitation_accept"),
     path("sprache/", account.language_switch, name="language_switch"),
     path("healthz", health.healthz, name="healthz"),

@@ -6,15 +6,13 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from portal.invitations import invitation_token
 from portal.mail import send_templated_mail
 from portal.models import Membership, Organisation, PersonSession, User
 from portal.roles import INVITABLE_ROLES, ROLE_KIND, STAFF_ROLES, Role, group_name
@@ -47,9 +45,7 @@ def _sync_role_flags(user: User, role: str) -> None:
 
 
 def invitation_link(user: User) -> str:
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    path = reverse("portal:invitation_accept", kwargs={"uidb64": uid, "token": token})
+    path = reverse("portal:invitation_accept", kwargs={"token": invitation_token(user)})
     return f"{settings.PORTAL_BASE_URL}{path}"
 
 

@@ -4,34 +4,21 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils.encoding import force_str
-from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from portal.forms import SetPasswordForm
 from portal.http import client_ip
-from portal.models import User
+from portal.invitations import invited_user
 from portal.services.accounts import invitation_accept, user_set_language
 
 
-def _invited_user(uidb64: str, token: str) -> User | None:
-    try:
-        user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
-    except (ValueError, TypeError, OverflowError, User.DoesNotExist):
-        return None
-    if user.has_usable_password() or not default_token_generator.check_token(user, token):
-        return None
-    return user
-
-
-def invitation_accept_view(request, uidb64: str, token: str):
-    user = _invited_user(uidb64, token)
-    if user is None or not user.is_active:
+def invitation_accept_view(request, token: str):
+    user = invited_user(token)
+    if user is None:
         return render(request, "portal/invitation_invalid.html", status=400)
     form = SetPasswordForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
