@@ -98,14 +98,13 @@ def user_invite(
 
 @transaction.atomic
 def user_resend_invitation(*, actor: User, user: User, ip: str | None = None) -> None:
-    membership = user.memberships.select_related("organisation").get()
-    _require_may_manage(actor, membership.organisation)
+    organisation = _managed_organisation(actor, user)
     if user.has_usable_password():
         raise ValidationError(_("Diese Person hat ihre Einladung bereits angenommen."))
     audit_event_record(actor=actor, action="user.invitation_resent", target=user,
-                       organisation=membership.organisation, ip=ip)
+                       organisation=organisation, ip=ip)
     transaction.on_commit(partial(_send_invitation, user.pk, actor.get_full_name(),
-                                  membership.organisation.name))
+                                  organisation.name if organisation else ""))
 
 
 @transaction.atomic
@@ -132,14 +131,21 @@ def end_sessions(user: User) -> int:
     return ended
 
 
-@transaction.atomic
-def user_deactivate(*, actor: User, user: User, ip: str | None = None) -> User:
-    """Revoke a person's access at once (003 §21.2): no login, every session ended."""
+def _managed_organisation(actor: User, user: User) -> Organisation | None:
+    """The organisation of ``user``, after checking that ``actor`` may manage its people."""
     membership = user.memberships.select_related("organisation").first()
     if membership is not None:
         _require_may_manage(actor, membership.organisation)
-    elif not actor.is_superuser:
+        return membership.organisation
+    if not actor.is_superuser:
         raise PermissionDenied(_("Sie haben keine Berechtigung für diese Aktion."))
+    return None
+
+
+@transaction.atomic
+def user_deactivate(*, actor: User, user: User, ip: str | None = None) -> User:
+    """Revoke a person's access at once (003 §21.2): no login, every session ended."""
+    organisation = _managed_organisation(actor, user)
     if user.pk == actor.pk:
         raise ValidationError(_("Sie können sich nicht selbst deaktivieren."))
     if not user.is_active:
@@ -149,23 +155,20 @@ def user_deactivate(*, actor: User, user: User, ip: str | None = None) -> User:
     user.save(update_fields=["is_active", "deactivated_at"])
     ended = end_sessions(user)
     audit_event_record(actor=actor, action="user.deactivated", target=user,
-                       organisation=membership.organisation if membership else None, ip=ip,
-                       details={"sessions_ended": ended})
+                       organisation=organisation, ip=ip, details={"sessions_ended": ended})
     return user
 
 
 @transaction.atomic
 def user_reactivate(*, actor: User, user: User, ip: str | None = None) -> User:
-    membership = user.memberships.select_related("organisation").first()
-    if membership is not None:
-        _require_may_manage(actor, membership.organisation)
+    organisation = _managed_organisation(actor, user)
     if user.is_active:
         raise ValidationError(_("Diese Person ist bereits aktiv."))
     user.is_active = True
     user.deactivated_at = None
     user.save(update_fields=["is_active", "deactivated_at"])
     audit_event_record(actor=actor, action="user.reactivated", target=user,
-                       organisation=membership.organisation if membership else None, ip=ip)
+                       organisation=organisation, ip=ip)
     return user
 
 
@@ -173,9 +176,8 @@ def user_reactivate(*, actor: User, user: User, ip: str | None = None) -> User:
 def user_update(*, actor: User, user: User, first_name: str, last_name: str,
                 ip: str | None = None) -> User:
     """Correct a person's name (accounts are personal; the e-mail address stays)."""
-    membership = user.memberships.select_related("organisation").first()
-    if actor.pk != user.pk and membership is not None:
-        _require_may_manage(actor, membership.organisation)
+    if actor.pk != user.pk:
+        _managed_organisation(actor, user)
     before = {"first_name": user.first_name, "last_name": user.last_name}
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
     user.full_clean(exclude=["password"])

@@ -64,47 +64,44 @@ def _member_or_404(request, user_id: int) -> User:
         raise Http404 from exc
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def deactivate(request, user_id: int):
+def _member_action(request, user_id: int, *, service, action: str, title: str, question: str,
+                   done: str):
+    """Confirmation page on GET; on POST the service runs for a person of the own team."""
     if not _can_manage(request.user):
-        raise PermissionDenied(_("Nur Kunden-Administratoren können Zugänge entziehen."))
+        raise PermissionDenied(_("Nur Kunden-Administratoren können Zugänge verwalten."))
     member = _member_or_404(request, user_id)
+    name = {"name": member.get_full_name()}
     if request.method == "POST":
         try:
-            user_deactivate(actor=request.user, user=member, ip=client_ip(request))
+            service(actor=request.user, user=member, ip=client_ip(request))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("Der Zugang von %(name)s wurde sofort beendet.")
-                             % {"name": member.get_full_name()})
+            messages.success(request, done % name)
         return redirect("portal:team")
     return render(request, "portal/team/confirm.html", {
-        "member": member, "action": "deactivate",
-        "title": _("Zugang beenden"),
-        "question": _("%(name)s kann sich danach nicht mehr anmelden; laufende Sitzungen enden "
-                      "sofort.") % {"name": member.get_full_name()},
+        "member": member, "action": action, "title": title, "question": question % name,
     })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deactivate(request, user_id: int):
+    return _member_action(
+        request, user_id, service=user_deactivate, action="deactivate",
+        title=_("Zugang beenden"),
+        question=_("%(name)s kann sich danach nicht mehr anmelden; laufende Sitzungen enden "
+                   "sofort."),
+        done=_("Der Zugang von %(name)s wurde sofort beendet."),
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def reactivate(request, user_id: int):
-    if not _can_manage(request.user):
-        raise PermissionDenied(_("Nur Kunden-Administratoren können Zugänge freigeben."))
-    member = _member_or_404(request, user_id)
-    if request.method == "POST":
-        try:
-            user_reactivate(actor=request.user, user=member, ip=client_ip(request))
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("%(name)s kann sich wieder anmelden.")
-                             % {"name": member.get_full_name()})
-        return redirect("portal:team")
-    return render(request, "portal/team/confirm.html", {
-        "member": member, "action": "reactivate",
-        "title": _("Zugang wieder freigeben"),
-        "question": _("%(name)s kann sich danach wieder anmelden.")
-        % {"name": member.get_full_name()},
-    })
+    return _member_action(
+        request, user_id, service=user_reactivate, action="reactivate",
+        title=_("Zugang wieder freigeben"),
+        question=_("%(name)s kann sich danach wieder anmelden."),
+        done=_("%(name)s kann sich wieder anmelden."),
+    )
