@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from portal.http import client_ip
@@ -27,6 +28,14 @@ class AccountAdapter(DefaultAccountAdapter):
         if user is not None and user.is_authenticated:
             auth_logout_record(user=user, ip=client_ip(request))
         super().logout(request)
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            auth_login_failed_record(email=str(credentials.get("email", "")),
+                                     ip=client_ip(request), rate_limited=True)
+            raise
 
     def authentication_failed(self, request, **credentials) -> None:
         auth_login_failed_record(email=str(credentials.get("email", "")), ip=client_ip(request))

@@ -31,6 +31,7 @@ def _is_verified(user) -> bool:
 
 
 def is_mfa_exempt(path: str) -> bool:
+    """``path`` is ``request.path_info`` (without a script prefix)."""
     if path.startswith(settings.STATIC_URL):
         return True
     try:
@@ -51,7 +52,8 @@ class MFARequiredMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not _is_verified(user) and not is_mfa_exempt(request.path):
+        path = request.path_info
+        if user.is_authenticated and not _is_verified(user) and not is_mfa_exempt(path):
             from portal.services.mfa import has_confirmed_device
 
             target = "portal:mfa_verify" if has_confirmed_device(user) else "portal:mfa_enrol"

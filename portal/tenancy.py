@@ -6,7 +6,8 @@ organisation it belongs to (``"customer"`` by default, ``""`` for ``Organisation
 ``visible_to(user)`` then applies the role rules:
 
 * provider admin, provider staff and the DPO see every row;
-* partner support sees the rows of the customers that belong to its partner organisation;
+* partner support sees the rows of the customers that belong to its partner organisation,
+  and those of its partner organisation itself (its colleagues, its own record);
 * customer admins and members see the rows of their own organisation;
 * anybody else (anonymous, inactive, no membership) sees nothing.
 """

@@ -45,6 +45,11 @@ def make_person(role: Role, organisation: Organisation | None = None, *, mfa: bo
         organisation = OrganisationFactory(kind=ROLE_KIND[role])
     user = UserFactory(is_staff=role in STAFF_ROLES, **user_fields)
     Membership.objects.create(user=user, organisation=organisation, role=role)
+    if not Group.objects.filter(name=group_name(role)).exists():
+        # Transactional tests flush the tables, the groups of the data migration included.
+        from portal.groups import role_groups_sync
+
+        role_groups_sync()
     user.groups.add(Group.objects.get(name=group_name(role)))
     if mfa:
         TOTPDevice.objects.create(user=user, name="Test", confirmed=True)

@@ -8,7 +8,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext as _
 
 from portal.http import client_ip
 from portal.services.audit import audit_event_record
@@ -66,7 +65,7 @@ def run_service_action(
     title: str,
     question: str,
     service: Callable[[object], object],
-    done: str,
+    done,
     action_name: str,
 ):
     """Show a confirmation page; on confirmation call ``service`` for each selected row."""
@@ -93,6 +92,3 @@ def run_service_action(
         modeladmin.message_user(request, done % {"count": succeeded}, messages.SUCCESS)
     return None
 
-
-def confirm_text(count: int) -> str:
-    return _("%(count)d ausgewählte Einträge") % {"count": count}

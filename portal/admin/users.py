@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -160,7 +160,8 @@ class UserAdmin(TenantScopedAdmin):
                              "enden. Fortfahren?"),
             service=lambda user: user_deactivate(actor=request.user, user=user,
                                                  ip=client_ip(request)),
-            done=gettext("%(count)d Personen deaktiviert."),
+            done=ngettext_lazy("%(count)d Person deaktiviert.", "%(count)d Personen deaktiviert.",
+                              "count"),
         )
 
     @admin.action(description=_("Ausgewählte Personen reaktivieren"), permissions=["change"])
@@ -171,7 +172,8 @@ class UserAdmin(TenantScopedAdmin):
             question=gettext("Diese Personen können sich wieder anmelden. Fortfahren?"),
             service=lambda user: user_reactivate(actor=request.user, user=user,
                                                  ip=client_ip(request)),
-            done=gettext("%(count)d Personen reaktiviert."),
+            done=ngettext_lazy("%(count)d Person reaktiviert.", "%(count)d Personen reaktiviert.",
+                              "count"),
         )
 
     @admin.action(description=_("Zwei-Faktor-Anmeldung zurücksetzen"), permissions=["reset_mfa"])
@@ -184,7 +186,9 @@ class UserAdmin(TenantScopedAdmin):
                              "Anmeldung einen neuen zweiten Faktor einrichten. Fortfahren?"),
             service=lambda user: mfa_reset(actor=request.user, user=user,
                                            ip=client_ip(request)),
-            done=gettext("Zwei-Faktor-Anmeldung für %(count)d Personen zurückgesetzt."),
+            done=ngettext_lazy("Zwei-Faktor-Anmeldung für %(count)d Person zurückgesetzt.",
+                              "Zwei-Faktor-Anmeldung für %(count)d Personen zurückgesetzt.",
+                              "count"),
         )
 
     @admin.action(description=_("Einladung erneut senden"), permissions=["change"])
@@ -195,7 +199,8 @@ class UserAdmin(TenantScopedAdmin):
             question=gettext("Die Einladungs-E-Mail wird erneut verschickt. Fortfahren?"),
             service=lambda user: user_resend_invitation(actor=request.user, user=user,
                                                         ip=client_ip(request)),
-            done=gettext("%(count)d Einladungen verschickt."),
+            done=ngettext_lazy("%(count)d Einladung verschickt.",
+                               "%(count)d Einladungen verschickt.", "count"),
         )
 
     def has_reset_mfa_permission(self, request) -> bool:

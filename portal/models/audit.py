@@ -6,11 +6,21 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.tenancy import TenantManager
+from portal.tenancy import TenantManager, TenantQuerySet
 
 
 class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete an audit event."""
+
+
+class AuditEventQuerySet(TenantQuerySet):
+    """No bulk updates or deletes either: the trail only grows."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit events are append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("Audit events are append-only.")
 
 
 class AuditEvent(models.Model):
@@ -34,7 +44,7 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(_("IP-Adresse"), null=True, blank=True)
     details = models.JSONField(_("Details"), default=dict, blank=True)
 
-    objects = TenantManager()
+    objects = models.Manager.from_queryset(AuditEventQuerySet)()
     tenant_lookup = "organisation"
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import render
@@ -33,5 +34,6 @@ def dashboard(request):
         "team_with_mfa": with_mfa,
         "devices": TOTPDevice.objects.filter(user=user, confirmed=True).count(),
         "backup_codes_left": backup_codes_left(user),
+        "backup_codes_total": settings.PORTAL_BACKUP_CODE_COUNT,
         "is_staff_role": membership is not None and membership.role in STAFF_ROLES,
     })

@@ -26,10 +26,13 @@ def _check_cache() -> None:
 
 
 def _check_queue() -> None:
+    """The broker answers and its queue can be read (Redis list or the ORM queue table)."""
     from django_q.brokers import get_broker
 
-    if not get_broker().ping():
+    broker = get_broker()
+    if not broker.ping():
         raise RuntimeError("broker did not answer")
+    broker.queue_size()
 
 
 CHECKS = {"database": _check_database, "cache": _check_cache, "queue": _check_queue}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -82,8 +84,10 @@ def mfa_verify(request):
             otp_login(request, result.device)
             if result.method == "backup_code":
                 left = backup_codes_left(user)
-                messages.warning(request, _("Sie haben einen Backup-Code verwendet. Es bleiben "
-                                            "%(count)d Codes.") % {"count": left})
+                messages.warning(request, ngettext(
+                    "Sie haben einen Backup-Code verwendet. Es bleibt %(count)d Code.",
+                    "Sie haben einen Backup-Code verwendet. Es bleiben %(count)d Codes.", left,
+                ) % {"count": left})
             return HttpResponseRedirect(_next_url(request))
         form.add_error("token", result.error)
     return render(request, "portal/mfa/verify.html", {"form": form, "next": _next_url(request)})
@@ -95,6 +99,7 @@ def security(request):
     devices = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id")
     return render(request, "portal/security.html", {
         "devices": devices, "backup_codes_left": backup_codes_left(user),
+        "backup_codes_total": settings.PORTAL_BACKUP_CODE_COUNT,
     })
 
 

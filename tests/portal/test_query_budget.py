@@ -1,0 +1,195 @@
+"""Query budgets: the dashboard and every admin changelist run a fixed number of queries.
+
+Each page is measured with N rows and again with 5N rows; the counts must be equal (no query
+per row) and stay within the budget measured when this test was written. Run with ``-s`` to
+see the numbers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django_q.models import OrmQ, Schedule, Task
+from django_q.signing import SignedPackage
+
+from portal.models import AccessLogEntry, AuditEvent
+from portal.roles import OrganisationKind, Role
+from tests.factories import OrganisationFactory, make_person
+
+N = 3
+GROWTH = 4 * N  # measured again at N + 4N = 5N rows
+
+#: Queries per page, measured with this suite (SQLite); a page must never need more.
+QUERY_BUDGET = {
+    "dashboard": 11,
+    "team": 6,
+    "portal.organisation": 11,
+    "portal.membership": 11,
+    "portal.user": 13,
+    "portal.auditevent": 14,
+    "portal.accesslogentry": 14,
+    "django_q.schedule": 11,
+    "django_q.success": 12,
+    "django_q.failure": 12,
+    "django_q.ormq": 11,
+}
+
+
+def _customer_with_partner():
+    partner = OrganisationFactory(kind=OrganisationKind.PARTNER)
+    return OrganisationFactory(partner=partner)
+
+
+def _people(world, n):
+    """People in distinct customers of distinct partners (every related row is different)."""
+    for _i in range(n):
+        make_person(Role.CUSTOMER_MEMBER, _customer_with_partner())
+
+
+def _colleagues(world, n):
+    """Colleagues in Kunde Direkt (one person so far: N rows stay below the preview of 5)."""
+    for _i in range(n):
+        make_person(Role.CUSTOMER_MEMBER, world["orgs"]["customer_direct"])
+
+
+def _organisations(world, n):
+    for _i in range(n):
+        _customer_with_partner()
+
+
+def _audit_events(world, n):
+    for i in range(n):
+        org = _customer_with_partner()
+        actor = make_person(Role.CUSTOMER_ADMIN, org, mfa=False)
+        AuditEvent.objects.create(actor=actor, actor_label=actor.email, organisation=org,
+                                  action="budget.test", target_repr=f"event {i}",
+                                  ip_address="192.0.2.1")
+
+
+def _access_log(world, n):
+    for i in range(n):
+        org = _customer_with_partner()
+        user = make_person(Role.CUSTOMER_MEMBER, org, mfa=False)
+        AccessLogEntry.objects.create(user=user, organisation=org, method="GET",
+                                      path=f"/budget/{i}", view_name="portal:dashboard",
+                                      status_code=200, ip_address="192.0.2.1")
+
+
+def _task(success: bool) -> Task:
+    now = timezone.now()
+    return Task.objects.create(id=uuid.uuid4().hex, name=f"task-{uuid.uuid4().hex[:8]}",
+                               func="math.floor", args=(1.5,), kwargs={}, result=1,
+                               group=f"group-{uuid.uuid4().hex[:4]}", cluster="portal",
+                               started=now, stopped=now, success=success)
+
+
+def _successes(world, n):
+    for _i in range(n):
+        _task(success=True)
+
+
+def _failures(world, n):
+    for _i in range(n):
+        _task(success=False)
+
+
+def _schedules(world, n):
+    for i in range(n):
+        task = _task(success=bool(i % 2))
+        Schedule.objects.create(name=f"schedule-{uuid.uuid4().hex[:8]}", func="math.floor",
+                                args="1.5", schedule_type=Schedule.DAILY, task=task.id)
+
+
+def _queued(world, n):
+    for _i in range(n):
+        task_id = uuid.uuid4().hex
+        payload = SignedPackage.dumps({"id": task_id, "name": f"queued-{task_id[:8]}",
+                                       "func": "math.floor", "args": (1.5,), "kwargs": {},
+                                       "group": "budget"})
+        OrmQ.objects.create(key="portal", payload=payload)
+
+
+def _changelist(label: str) -> str:
+    app_label, model_name = label.split(".")
+    return reverse(f"admin:{app_label}_{model_name}_changelist")
+
+
+def _shown_changelist(response) -> int:
+    return response.context["cl"].result_count
+
+
+def _shown_team(response) -> int:
+    return len(response.context["members"])
+
+
+def _shown_dashboard(response) -> int:
+    return response.context["team_active"]
+
+
+#: page id: (who looks, url, how to add rows, how many rows the page reports)
+PAGES: dict[str, tuple[str, Callable[[], str], Callable, Callable]] = {
+    "dashboard": ("customer_admin_direct", lambda: reverse("portal:dashboard"), _colleagues,
+                  _shown_dashboard),
+    "team": ("customer_admin_direct", lambda: reverse("portal:team"), _colleagues, _shown_team),
+    "portal.organisation": ("provider_admin", lambda: _changelist("portal.organisation"),
+                            _organisations, _shown_changelist),
+    "portal.membership": ("provider_admin", lambda: _changelist("portal.membership"), _people,
+                          _shown_changelist),
+    "portal.user": ("provider_admin", lambda: _changelist("portal.user"), _people,
+                    _shown_changelist),
+    "portal.auditevent": ("provider_admin", lambda: _changelist("portal.auditevent"),
+                          _audit_events, _shown_changelist),
+    "portal.accesslogentry": ("provider_admin", lambda: _changelist("portal.accesslogentry"),
+                              _access_log, _shown_changelist),
+    "django_q.schedule": ("provider_admin", lambda: _changelist("django_q.schedule"),
+                          _schedules, _shown_changelist),
+    "django_q.success": ("provider_admin", lambda: _changelist("django_q.success"),
+                         _successes, _shown_changelist),
+    "django_q.failure": ("provider_admin", lambda: _changelist("django_q.failure"), _failures,
+                         _shown_changelist),
+    "django_q.ormq": ("provider_admin", lambda: _changelist("django_q.ormq"), _queued,
+                      _shown_changelist),
+}
+
+
+def _measure(client, url):
+    client.get(url)  # warm caches (content types, permissions) like a running server has
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries.captured_queries), response, queries
+
+
+def test_every_changelist_the_provider_admin_opens_has_a_budget(world, verified_client):
+    client = verified_client(world["people"]["provider_admin"])
+    opened = set()
+    for model in admin.site._registry:
+        label = model._meta.label_lower
+        if client.get(_changelist(label)).status_code == 200:
+            opened.add(label)
+    assert opened == set(QUERY_BUDGET) - {"dashboard", "team"}
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_query_count_does_not_grow_with_rows(world, verified_client, page):
+    person, url_of, add_rows, shown = PAGES[page]
+    client = verified_client(world["people"][person])
+    url = url_of()
+    add_rows(world, N)
+    small, response, _ = _measure(client, url)
+    rows_small = shown(response)
+    add_rows(world, GROWTH)
+    large, response, queries = _measure(client, url)
+    rows_large = shown(response)
+    print(f"\nquery budget {page}: {small} queries at {rows_small} rows, "
+          f"{large} at {rows_large} rows (budget {QUERY_BUDGET[page]})")
+    assert rows_large - rows_small >= GROWTH, "the added rows must be on the page"
+    assert large == small, "\n".join(q["sql"] for q in queries.captured_queries)
+    assert large <= QUERY_BUDGET[page], "\n".join(q["sql"] for q in queries.captured_queries)
