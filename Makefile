@@ -40,7 +40,7 @@ run: demo schedules
 
 ## make test: the whole suite on SQLite; with DATABASE_URL set, on PostgreSQL
 test: install
-	$(PY) -m pytest
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -50,7 +50,7 @@ check: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 bench: install
-	$(PY) -m pytest tests/perf -q -p no:cacheprovider --benchmark-only || test $$? = 5
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest tests/perf -q -p no:cacheprovider --benchmark-only || test $$? = 5
 
 ## make messages: refresh locale/*/django.po and the committed .mo files (needs GNU gettext)
 messages: install

@@ -14,6 +14,7 @@ def portal(request) -> dict:
     role = membership.role if membership else None
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,
+        "PORTAL_OPEN_SIGNUP": settings.PORTAL_OPEN_SIGNUP,
         "current_membership": membership,
         "is_customer_role": role in CUSTOMER_ROLES,
         "is_staff_role": role in STAFF_ROLES,
