@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from portal.admin.base import TenantScopedAdmin
 from portal.http import client_ip
@@ -22,8 +23,8 @@ class OrganisationAdmin(TenantScopedAdmin):
     readonly_fields = ("created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("kind", "name", "customer_number", "partner", "is_active")}),
-        ("Anschrift", {"fields": ("street", "postal_code", "city", "country", "vat_id")}),
-        ("Protokoll", {"fields": ("created_at", "updated_at")}),
+        (_("Anschrift"), {"fields": ("street", "postal_code", "city", "country", "vat_id")}),
+        (_("Protokoll"), {"fields": ("created_at", "updated_at")}),
     )
 
     def save_model(self, request, obj, form, change) -> None:
