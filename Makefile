@@ -49,8 +49,9 @@ check: install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
+## make bench: benchmarks, reported as ratios against a baseline measured in the same run
 bench: install
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest tests/perf -q -p no:cacheprovider --benchmark-only || test $$? = 5
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.perf.run
 
 ## make messages: refresh locale/*/django.po and the committed .mo files (needs GNU gettext)
 messages: install
