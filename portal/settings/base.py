@@ -224,7 +224,8 @@ CONTENT_SECURITY_POLICY = {
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("Deutsch")), ("en", _("Englisch"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale_overrides: formal German for third-party strings (allauth), maintained by hand.
+LOCALE_PATHS = [BASE_DIR / "locale_overrides", BASE_DIR / "locale"]
 LANGUAGE_COOKIE_NAME = "portal_language"
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True

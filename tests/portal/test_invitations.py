@@ -77,7 +77,7 @@ def test_customer_admin_invites_colleague(world, admin_client,
     message = mail.outbox[0]
     assert message.to == ["erika@kunde-a.example"]
     assert "Einladung zum Kundenportal von Kunde A" in message.subject
-    assert "Guten Tag Erika" in message.body
+    assert "Guten Tag Erika Mustermann," in message.body
     assert "Legen Sie über diesen Link Ihr Passwort fest" in message.body
     link = link_from(message)
     assert link in message.alternatives[0][0]
@@ -107,7 +107,7 @@ def test_invitation_in_english(admin_client, django_capture_on_commit_callbacks)
     assert "Invitation" in message.subject
     assert "Kunde A" in message.subject
     assert "Einladung" not in message.subject
-    assert "Erika," in message.body
+    assert "Dear Erika Mustermann," in message.body
     assert "password" in message.body
     for german in ("Guten Tag", "Legen Sie", "eingeladen", "Passwort"):
         assert german not in message.body
