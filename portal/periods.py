@@ -4,8 +4,9 @@ Pure Python (no ORM). The rules and their sources are in ``docs/periods.md``; in
 
 * Months follow BGB §§ 187, 188: a period starts the day after the event and a period of
   months ends on the same day number, or on the last day of a shorter month. A term of N months
-  from S ends on S + N months - 1 day. Month arithmetic is always done from the original date,
-  never month by month.
+  from S ends on S + N months - 1 day, and on the month's last day where the month has no day
+  with S's number (§ 188(3): 2026-01-31 + 1 month ends 2026-02-28). Month arithmetic is always
+  done from the original date, never month by month.
 * Notice periods are not moved off weekends or holidays. Deadlines for declarations (objections,
   BGB § 193) and GDPR answers (Regulation 1182/71) are moved to the next working day.
 * Working days are Monday to Friday without public holidays (the ``holidays`` package;
@@ -128,9 +129,26 @@ class Period:
         return candidate
 
 
+def _corresponding_day(start: date, months: int) -> date:
+    """The day ``months`` after ``start`` with the same day number; where the month is too
+    short, the day after its last day (so the term ends on that last day, BGB § 188(3))."""
+    if not months:
+        return start
+    moved = add_months(start, months)
+    return moved if moved.day == start.day else moved + timedelta(days=1)
+
+
+def _term_end_of(start: date, months: int, days: int) -> date:
+    return _corresponding_day(start, months) + timedelta(days=days - 1)
+
+
 def term_end(start: date, length: Period) -> date:
-    """The last day of a term of ``length`` that starts on ``start``."""
-    return length.after(start) - timedelta(days=1)
+    """The last day of a term of ``length`` that starts on ``start`` (BGB §§ 187(2), 188(2),
+    188(3)): the day before the day with the start's number, e.g. 2026-01-16 + 12 months ends
+    2027-01-15; where that day does not exist, the month's last day (2026-01-31 + 1 month ends
+    2026-02-28, not 02-27)."""
+    _require_date(start, "start")
+    return _term_end_of(start, length.months, length.days + 7 * length.weeks)
 
 
 # --- Notice rules ----------------------------------------------------------------------------
@@ -167,17 +185,18 @@ def _term_end_k(start: date, rule: NoticeRule, k: int) -> date:
     renewal = rule.renewal or first
     months = first.months + k * renewal.months
     days = first.days + k * renewal.days + 7 * (first.weeks + k * renewal.weeks)
-    return (add_months(start, months) if months else start) + timedelta(days=days - 1)
+    return _term_end_of(start, months, days)
 
 
-def _notice_reaches(rule: NoticeRule, received: date, start: date, k: int) -> bool:
+def _notice_reaches(rule: NoticeRule, received: date, needed: date, start: date, k: int) -> bool:
+    """Whether a notice received on ``received`` (ending on ``needed``) reaches term ``k``."""
     end = _term_end_k(start, rule, k)
-    if rule.notice.after(received) <= end:
+    if needed <= end:
         return True
     if not rule.cap_at_term_length:
         return False
     # 002 § 4.6: the notice is the term's length when the term is shorter than the notice. The
-    # length is the term's real number of days (one month from 31 Jan runs to 27 Feb: 28 days),
+    # length is the term's real number of days (one month from 1 Feb 2027 runs to 28 Feb: 28 days),
     # not "one month" counted again from the receipt.
     term_start = start if k == 0 else _term_end_k(start, rule, k - 1) + timedelta(days=1)
     return received + (end - term_start + timedelta(days=1)) <= end
@@ -193,9 +212,9 @@ def _earliest_term(rule: NoticeRule, received: date, start: date) -> date:
         # Jump close to the answer instead of walking term by term.
         span_days = renewal.months * 30.436875 + renewal.weeks * 7 + renewal.days
         k = max(0, int((needed - first_end).days / span_days))
-    while k > 0 and _notice_reaches(rule, received, start, k - 1):
+    while k > 0 and _notice_reaches(rule, received, needed, start, k - 1):
         k -= 1
-    while not _notice_reaches(rule, received, start, k):
+    while not _notice_reaches(rule, received, needed, start, k):
         k += 1
     return _term_end_k(start, rule, k)
 
