@@ -7,10 +7,13 @@ from django.contrib.auth.models import Group, Permission
 from portal.roles import CUSTOM_PERMISSIONS, ROLE_PERMISSIONS, Role, group_name
 
 
-def role_groups_sync(group_model=Group, permission_model=Permission) -> dict[str, int]:
+def role_groups_sync(group_model=Group, permission_model=Permission, *,
+                     strict: bool = True) -> dict[str, int]:
     """Create or update the groups; returns the number of permissions per group. Idempotent.
 
-    The model classes are parameters so that a data migration can pass its historical models.
+    The model classes are parameters so that a data migration can pass its historical models;
+    migrations pass ``strict=False`` because apps migrated later have no permissions yet (each
+    app's own migration syncs again once its models exist).
     """
     result = {}
     for role in Role:
@@ -22,10 +25,14 @@ def role_groups_sync(group_model=Group, permission_model=Permission) -> dict[str
         for perm in CUSTOM_PERMISSIONS.get(role, ()):
             app_label, codename = perm.split(".")
             wanted.append((app_label, codename))
-        permissions = [
-            permission_model.objects.get(content_type__app_label=app_label, codename=codename)
-            for app_label, codename in wanted
-        ]
+        permissions = []
+        for app_label, codename in wanted:
+            found = permission_model.objects.filter(content_type__app_label=app_label,
+                                                    codename=codename).first()
+            if found is None and strict:
+                raise permission_model.DoesNotExist(f"{app_label}.{codename}")
+            if found is not None:
+                permissions.append(found)
         group.permissions.set(permissions)
         result[group.name] = len(permissions)
     return result

@@ -43,6 +43,11 @@ STAFF_ROLES = PROVIDER_ROLES | {Role.PARTNER_SUPPORT}
 CUSTOMER_ROLES = frozenset({Role.CUSTOMER_ADMIN, Role.CUSTOMER_MEMBER})
 #: Roles whose holders may invite colleagues in the portal.
 INVITING_ROLES = frozenset({Role.CUSTOMER_ADMIN})
+#: Roles that may add, change, retire, import and export devices (for the customers they see).
+DEVICE_EDITOR_ROLES = frozenset({Role.PROVIDER_ADMIN, Role.PROVIDER_STAFF, Role.PARTNER_SUPPORT,
+                                 Role.CUSTOMER_ADMIN})
+#: Roles that may export the inventory (reading only).
+DEVICE_EXPORT_ROLES = DEVICE_EDITOR_ROLES | {Role.DPO}
 
 #: Which roles a role may hand out by invitation (in the portal or the admin).
 INVITABLE_ROLES = {
@@ -57,6 +62,7 @@ INVITABLE_ROLES = {
 
 _VIEW = ("view",)
 _EDIT = ("view", "add", "change")
+_DEVICES = ("view", "add", "change", "import", "export")
 
 #: Admin permissions per role: {role: {"app_label.model": (actions...)}}.
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -70,11 +76,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "django_q.success": _VIEW,
         "django_q.failure": ("view", "delete"),
         "django_q.ormq": _VIEW,
+        "devices.device": _DEVICES,
+        "devices.deviceimport": _VIEW,
     },
     Role.PROVIDER_STAFF: {
         "portal.organisation": _EDIT,
         "portal.membership": _EDIT,
         "portal.user": _EDIT,
+        "devices.device": _DEVICES,
+        "devices.deviceimport": _VIEW,
     },
     Role.DPO: {
         "portal.organisation": _VIEW,
@@ -82,11 +92,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "portal.user": _VIEW,
         "portal.auditevent": _VIEW,
         "portal.accesslogentry": _VIEW,
+        "devices.device": ("view", "export"),
+        "devices.deviceimport": _VIEW,
     },
     Role.PARTNER_SUPPORT: {
         "portal.organisation": _VIEW,
         "portal.membership": _VIEW,
         "portal.user": ("view", "add", "change"),
+        "devices.device": _DEVICES,
+        "devices.deviceimport": _VIEW,
     },
     Role.CUSTOMER_ADMIN: {},
     Role.CUSTOMER_MEMBER: {},

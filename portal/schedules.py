@@ -22,6 +22,12 @@ JOBS: tuple[Job, ...] = (
         cron="17 3 * * *",
         description="Access-log entries older than ACCESS_LOG_RETENTION_DAYS are deleted daily.",
     ),
+    Job(
+        name="devices.cleanup_imports",
+        func="devices.tasks.cleanup_imports",
+        cron="41 * * * *",
+        description="Stored import files are deleted DEVICE_IMPORT_KEEP_HOURS after upload.",
+    ),
 )
 
 

@@ -13,7 +13,8 @@ def create_role_groups(apps, schema_editor):
 
     from portal.groups import role_groups_sync
 
-    role_groups_sync(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    role_groups_sync(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"),
+                     strict=False)
 
 
 class Migration(migrations.Migration):

@@ -267,3 +267,15 @@ LOGGING = {
 #: The address people reach the portal at; used for links in e-mails sent by jobs and services.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 SESSION_ENGINE = "portal.models.sessions"
+
+# --- Device inventory imports ---------------------------------------------------------------
+DEVICE_IMPORT_MAX_BYTES = env_int("DEVICE_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+DEVICE_IMPORT_MAX_ROWS = env_int("DEVICE_IMPORT_MAX_ROWS", 100_000)
+#: Files up to this size are checked and applied within the request; larger ones by a job.
+DEVICE_IMPORT_INLINE_BYTES = env_int("DEVICE_IMPORT_INLINE_BYTES", 256 * 1024)
+#: Unconfirmed or finished imports lose their stored file after this many hours.
+DEVICE_IMPORT_KEEP_HOURS = env_int("DEVICE_IMPORT_KEEP_HOURS", 24)
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

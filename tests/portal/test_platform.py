@@ -389,11 +389,16 @@ def test_role_groups_carry_the_expected_permissions(db):
     dpo = _perms(Role.DPO)
     assert {"portal.view_auditevent", "portal.view_accesslogentry", "portal.view_user",
             "portal.view_organisation"} <= dpo
-    assert not {p for p in dpo if not p.split(".")[1].startswith("view_")}
+    assert not {p for p in dpo if not p.split(".")[1].startswith("view_")} - {
+        "devices.export_device"}
+    assert "devices.change_device" not in dpo and "devices.import_device" not in dpo
 
     support = _perms(Role.PARTNER_SUPPORT)
     assert support == {"portal.view_organisation", "portal.view_membership",
-                       "portal.view_user", "portal.add_user", "portal.change_user"}
+                       "portal.view_user", "portal.add_user", "portal.change_user",
+                       "devices.view_device", "devices.add_device", "devices.change_device",
+                       "devices.import_device", "devices.export_device",
+                       "devices.view_deviceimport"}
 
     assert _perms(Role.CUSTOMER_ADMIN) == set()
     assert _perms(Role.CUSTOMER_MEMBER) == set()

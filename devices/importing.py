@@ -1,0 +1,297 @@
+"""The inventory import: validate every row, compare with the inventory, then write in bulk.
+
+``plan_import`` is a dry run: it reads nothing but the customer's devices (and, for serial
+conflicts, whether a serial is active elsewhere) and returns what would happen to each row.
+``apply_plan`` writes a valid plan with ``bulk_create``/``bulk_update`` inside the caller's
+transaction. The rules (all-or-nothing, match by serial, idempotent) are in docs/adr/0005.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from devices.models import Device, DeviceKind
+from devices.spreadsheets import Sheet, unescape_formula
+from portal.models import Organisation, User
+
+NEW, CHANGED, UNCHANGED, INVALID = "new", "changed", "unchanged", "invalid"
+#: Device fields an import may set, by column.
+FIELD_OF_COLUMN = {
+    "hostname": "hostname", "serial": "serial_number", "kind": "kind", "os": "operating_system",
+    "location": "location", "agent_id": "agent_id", "last_seen": "last_seen",
+    "av_signature_date": "av_signature_date", "notes": "notes",
+}
+MAX_LENGTH = {"hostname": 253, "serial_number": 100, "operating_system": 100, "location": 200,
+              "agent_id": 100, "notes": 2000}
+HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*$")
+KIND_WORDS = {
+    "workstation": DeviceKind.WORKSTATION, "arbeitsplatz": DeviceKind.WORKSTATION,
+    "arbeitsplatz-pc": DeviceKind.WORKSTATION, "pc": DeviceKind.WORKSTATION,
+    "client": DeviceKind.WORKSTATION, "notebook": DeviceKind.WORKSTATION,
+    "laptop": DeviceKind.WORKSTATION,
+    "server": DeviceKind.SERVER,
+    "network": DeviceKind.NETWORK, "netzwerkgerät": DeviceKind.NETWORK,
+    "netzwerkgeraet": DeviceKind.NETWORK, "network device": DeviceKind.NETWORK,
+    "switch": DeviceKind.NETWORK, "router": DeviceKind.NETWORK, "firewall": DeviceKind.NETWORK,
+    "access point": DeviceKind.NETWORK,
+}
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y")
+DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
+                    "%Y-%m-%dT%H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M")
+PROGRESS_EVERY = 1000
+
+
+@dataclass
+class RowResult:
+    line: int
+    status: str
+    serial: str = ""
+    hostname: str = ""
+    errors: list[str] = field(default_factory=list)
+    changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    values: dict[str, object] = field(default_factory=dict)
+    device_id: int | None = None
+
+
+@dataclass
+class ImportPlan:
+    rows: list[RowResult]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {NEW: 0, CHANGED: 0, UNCHANGED: 0, INVALID: 0}
+        for row in self.rows:
+            counts[row.status] += 1
+        return counts
+
+    @property
+    def is_valid(self) -> bool:
+        return bool(self.rows) and not any(row.status == INVALID for row in self.rows)
+
+
+# --- Values ------------------------------------------------------------------------------------
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unescape_formula(str(value).strip())
+
+
+def _parse_date(value: object) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def _parse_datetime(value: object) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time(0))
+    else:
+        text = _text(value)
+        for pattern in DATETIME_FORMATS + DATE_FORMATS:
+            try:
+                moment = datetime.strptime(text, pattern)
+                break
+            except ValueError:
+                continue
+        else:
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                raise ValueError(text) from None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)  # times in files are Europe/Berlin
+    return moment.replace(microsecond=0)
+
+
+def _clean_row(raw: dict[str, object], columns: list[str], errors: list[str]) -> dict[str, object]:
+    """Turn one raw row into device field values; problems go to ``errors`` (German/English)."""
+    values: dict[str, object] = {}
+    for column in columns:
+        name = FIELD_OF_COLUMN[column]
+        raw_value = raw.get(column)
+        try:
+            if name == "last_seen":
+                values[name] = _parse_datetime(raw_value)
+            elif name == "av_signature_date":
+                values[name] = _parse_date(raw_value)
+            else:
+                values[name] = _text(raw_value)
+        except ValueError:
+            errors.append(_("„%(value)s“ in Spalte %(column)s ist kein gültiges Datum "
+                            "(erwartet z. B. 2026-11-18 oder 18.11.2026).")
+                          % {"value": _text(raw_value), "column": column})
+            values[name] = None
+    serial = str(values.get("serial_number") or "").upper()
+    values["serial_number"] = serial
+    if not serial:
+        errors.append(_("Die Seriennummer fehlt."))
+    hostname = str(values.get("hostname") or "")
+    if not hostname:
+        errors.append(_("Der Hostname fehlt."))
+    elif not HOSTNAME.match(hostname):
+        errors.append(_("„%(value)s“ ist kein gültiger Hostname (Buchstaben, Ziffern, "
+                        "Bindestriche, Punkte).") % {"value": hostname})
+    kind_text = str(values.get("kind") or "")
+    kind = KIND_WORDS.get(kind_text.lower())
+    if kind is None:
+        errors.append(_("„%(value)s“ ist keine gültige Geräteart (workstation, server, "
+                        "network).") % {"value": kind_text} if kind_text
+                      else _("Die Geräteart fehlt."))
+    values["kind"] = kind or kind_text
+    for name, limit in MAX_LENGTH.items():
+        if name in values and len(str(values[name] or "")) > limit:
+            errors.append(_("%(field)s ist länger als %(limit)s Zeichen.")
+                          % {"field": name, "limit": limit})
+    return values
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+# --- The plan ----------------------------------------------------------------------------------
+
+def _existing(customer: Organisation, fields: list[str]) -> dict[str, dict]:
+    rows = Device.objects.filter(customer=customer).values("pk", "retired_at", *fields)
+    return {row["serial_number"]: row for row in rows.iterator(chunk_size=5000)}
+
+
+def _serials_active_elsewhere(customer: Organisation, serials: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(serials), 900):
+        chunk = serials[start:start + 900]
+        found.update(Device.objects.filter(serial_number__in=chunk, retired_at__isnull=True)
+                     .exclude(customer=customer).values_list("serial_number", flat=True))
+    return found
+
+
+def _mark_duplicates(results: list[RowResult], key: Callable[[RowResult], str], message: str):
+    lines: dict[str, list[int]] = defaultdict(list)
+    for row in results:
+        if key(row):
+            lines[key(row)].append(row.line)
+    for row in results:
+        where = lines.get(key(row), [])
+        if len(where) > 1:
+            row.errors.append(message % {"value": key(row),
+                                         "lines": ", ".join(str(n) for n in where)})
+
+
+def plan_import(customer: Organisation, sheet: Sheet,
+                progress: Callable[[int], None] | None = None) -> ImportPlan:
+    """What importing ``sheet`` into ``customer``'s inventory would do, row by row."""
+    fields = [FIELD_OF_COLUMN[column] for column in sheet.columns]
+    existing = _existing(customer, list({*fields, "hostname", "serial_number"}))
+    results: list[RowResult] = []
+    for index, raw in enumerate(sheet.rows, start=1):
+        errors: list[str] = []
+        values = _clean_row(raw.values, sheet.columns, errors)
+        results.append(RowResult(line=raw.line, status=INVALID if errors else NEW,
+                                 serial=values["serial_number"], hostname=values["hostname"],
+                                 errors=errors, values=values))
+        if progress and index % PROGRESS_EVERY == 0:
+            progress(index)
+    _mark_duplicates(results, lambda r: r.serial,
+                     _("Die Seriennummer %(value)s kommt in der Datei mehrfach vor "
+                       "(Zeilen %(lines)s)."))
+    _mark_duplicates(results, lambda r: r.hostname.lower(),
+                     _("Der Hostname %(value)s kommt in der Datei mehrfach vor "
+                       "(Zeilen %(lines)s)."))
+    elsewhere = _serials_active_elsewhere(customer, [
+        r.serial for r in results
+        if r.serial and (r.serial not in existing or existing[r.serial]["retired_at"])])
+    # Hostnames must stay unique among the active devices after the import; clashes inside
+    # the file are reported above, clashes with devices the file leaves alone here.
+    in_file = {r.serial for r in results if r.serial}
+    kept = defaultdict(list)
+    for serial, row in existing.items():
+        if row["retired_at"] is None and serial not in in_file:
+            kept[row["hostname"].lower()].append(serial)
+    for row in results:
+        if row.serial in elsewhere:
+            row.errors.append(_("Die Seriennummer %(value)s gehört zu einem Gerät, das einem "
+                                "anderen Kunden zugeordnet ist.") % {"value": row.serial})
+        clashing = kept.get(row.hostname.lower())
+        if row.hostname and clashing:
+            row.errors.append(_("Der Hostname %(value)s gehört bereits zum Gerät mit der "
+                                "Seriennummer %(other)s.") % {"value": row.hostname,
+                                                              "other": clashing[0]})
+        _classify(row, existing.get(row.serial), fields)
+    return ImportPlan(rows=results)
+
+
+def _classify(row: RowResult, current: dict | None, fields: list[str]) -> None:
+    if row.errors:
+        row.status = INVALID
+        return
+    if current is None:
+        row.status = NEW
+        return
+    row.device_id = current["pk"]
+    for name in fields:
+        before, after = current.get(name), row.values.get(name)
+        if isinstance(before, datetime):
+            before = before.replace(microsecond=0)
+        if (before or None) != (after or None):
+            row.changes[name] = (_shown(before), _shown(after))
+    if current["retired_at"] is not None:
+        row.changes["retired_at"] = (_shown(current["retired_at"]), "")
+    row.status = CHANGED if row.changes else UNCHANGED
+
+
+# --- Writing -------------------------------------------------------------------------------------
+
+def apply_plan(customer: Organisation, plan: ImportPlan, *, actor: User | None,
+               batch_size: int = 2000) -> dict[str, int]:
+    """Write a valid plan (the caller holds the transaction). Returns the counts."""
+    if not plan.is_valid:
+        raise ValueError("Only a valid import plan can be applied.")
+    now = timezone.now()
+    new = [Device(customer=customer, created_by=actor, updated_by=actor, created_at=now,
+                  updated_at=now, **row.values) for row in plan.rows if row.status == NEW]
+    changed_rows = [row for row in plan.rows if row.status == CHANGED]
+    fields = sorted({name for row in changed_rows for name in row.changes}
+                    | {"updated_by", "updated_at"})
+    renamed = [row for row in changed_rows if "hostname" in row.changes]
+    if renamed:
+        # Park changed hostnames first, so swaps inside one file never collide.
+        Device.objects.bulk_update(
+            [Device(pk=row.device_id, hostname=f"~import~{row.device_id}") for row in renamed],
+            ["hostname"], batch_size=batch_size)
+    updates = []
+    for row in changed_rows:
+        device = Device(pk=row.device_id, customer=customer, updated_by=actor, updated_at=now,
+                        retired_at=None, **row.values)
+        updates.append(device)
+    if updates:
+        Device.objects.bulk_update(updates, fields, batch_size=batch_size)
+    Device.objects.bulk_create(new, batch_size=batch_size)
+    return plan.counts
