@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from devices.models import Device, DeviceImport
+from portal.periods import WorkCalendar, av_alarm_check
 
-#: A signature older than this many days is flagged in lists and filters.
-SIGNATURE_STALE_DAYS = 3
+
+def last_stale_signature_date(now=None) -> date:
+    """The newest signature date whose anti-virus alarm is due by ``now``: older than two
+    working days at a daily check (DOMAIN.md § 7, ``portal.periods.av_alarm_check``)."""
+    now = now or timezone.now()
+    calendar = WorkCalendar.germany()
+    day = timezone.localdate(now)
+    while av_alarm_check(calendar, signature_date=day) > now:
+        day -= timedelta(days=1)
+    return day
+
+
+def signature_stale_before(now=None) -> date:
+    """Signatures dated before this day (or missing) are stale: their alarm is due."""
+    return last_stale_signature_date(now) + timedelta(days=1)
 
 
 def devices_for(user, *, search: str = "", kind: str = "", state: str = "active",
@@ -28,7 +42,7 @@ def devices_for(user, *, search: str = "", kind: str = "", state: str = "active"
                                  | Q(location__icontains=search)
                                  | Q(operating_system__icontains=search))
     if signature == "stale":
-        cutoff = timezone.localdate() - timedelta(days=SIGNATURE_STALE_DAYS)
+        cutoff = signature_stale_before()
         devices = devices.filter(Q(av_signature_date__lt=cutoff)
                                  | Q(av_signature_date__isnull=True))
     return devices.order_by("hostname", "pk")
@@ -36,3 +50,13 @@ def devices_for(user, *, search: str = "", kind: str = "", state: str = "active"
 
 def imports_for(user) -> QuerySet[DeviceImport]:
     return DeviceImport.objects.visible_to(user).select_related("customer", "created_by")
+
+
+def device_summary_for(user) -> dict[str, int]:
+    """Active devices and those among them with a stale AV signature, in one query."""
+    cutoff = signature_stale_before()
+    return Device.objects.visible_to(user).filter(retired_at__isnull=True).aggregate(
+        active=Count("pk"),
+        stale=Count("pk", filter=Q(av_signature_date__lt=cutoff)
+                    | Q(av_signature_date__isnull=True)),
+    )

@@ -82,8 +82,9 @@ def device_create(*, actor: User, customer: Organisation, ip: str | None = None,
 
 @transaction.atomic
 def device_update(*, actor: User, device: Device, ip: str | None = None, **fields) -> Device:
-    require_device_editor(actor, device.customer)
+    # The check uses the row as stored, not the customer of the object handed in.
     device = Device.objects.select_for_update().get(pk=device.pk)
+    require_device_editor(actor, device.customer)
     changes = {}
     for name, value in fields.items():
         if name in EDITABLE_FIELDS and getattr(device, name) != value:
@@ -101,8 +102,8 @@ def device_update(*, actor: User, device: Device, ip: str | None = None, **field
 @transaction.atomic
 def device_retire(*, actor: User, device: Device, ip: str | None = None) -> Device:
     """Mark a device as retired; it is kept with its history, never deleted here."""
-    require_device_editor(actor, device.customer)
     device = Device.objects.select_for_update().get(pk=device.pk)
+    require_device_editor(actor, device.customer)
     if device.retired_at is not None:
         raise ValidationError(_("Dieses Gerät ist bereits ausgemustert."))
     device.retired_at = timezone.now()
@@ -118,6 +119,9 @@ def device_export_record(*, actor: User, customer: Organisation | None, count: i
     """Audit one inventory export (the file itself is built by ``devices.exporting``)."""
     if role_of(actor) not in DEVICE_EXPORT_ROLES:
         raise PermissionDenied(_("Sie dürfen die Geräteliste nicht exportieren."))
+    if customer is not None and not (
+            Organisation.objects.visible_to(actor).filter(pk=customer.pk).exists()):
+        raise PermissionDenied(_("Sie dürfen die Geräte dieses Kunden nicht exportieren."))
     audit_event_record(actor=actor, action="device.exported", target=customer,
                        organisation=customer, ip=ip,
                        details={"devices": count, "format": file_format_name})
@@ -244,8 +248,8 @@ def device_import_preview(*, import_id: int) -> DeviceImport | None:
 def device_import_confirm(*, actor: User, device_import: DeviceImport,
                           ip: str | None = None) -> DeviceImport:
     """The person confirms the preview; the import is applied (inline or as a job)."""
-    require_device_editor(actor, device_import.customer)
     device_import = DeviceImport.objects.select_for_update().get(pk=device_import.pk)
+    require_device_editor(actor, device_import.customer)
     if device_import.status != ImportStatus.PREVIEWED:
         raise ValidationError(_("Dieser Import kann nicht (mehr) bestätigt werden."))
     device_import.status = ImportStatus.CONFIRMED
@@ -298,8 +302,8 @@ def _discard_file(device_import: DeviceImport) -> None:
 @transaction.atomic
 def device_import_cancel(*, actor: User, device_import: DeviceImport,
                          ip: str | None = None) -> DeviceImport:
-    require_device_editor(actor, device_import.customer)
     device_import = DeviceImport.objects.select_for_update().get(pk=device_import.pk)
+    require_device_editor(actor, device_import.customer)
     if device_import.status not in {ImportStatus.UPLOADED, ImportStatus.PREVIEWED,
                                     ImportStatus.INVALID}:
         raise ValidationError(_("Dieser Import kann nicht mehr abgebrochen werden."))

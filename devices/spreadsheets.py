@@ -54,15 +54,19 @@ class Sheet:
 
 
 def escape_formula(value: object) -> object:
-    """Make a cell safe to open in a spreadsheet program (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Make a cell safe to open in a spreadsheet program (CSV/formula injection).
+
+    A value that already starts with apostrophes before a formula character ("'=x") gets one
+    more, so that :func:`unescape_formula` gives it back unchanged.
+    """
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
 
 def unescape_formula(value: str) -> str:
     """Undo :func:`escape_formula`, so that an exported file imports unchanged."""
-    if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_PREFIXES):
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_PREFIXES):
         return value[1:]
     return value
 

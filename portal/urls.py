@@ -1,4 +1,5 @@
-"""URLs: the customer portal, accounts (allauth), MFA, the staff admin and /healthz."""
+"""URLs: the customer portal, the device inventory, accounts (allauth), MFA, the staff admin and
+/healthz."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -28,6 +29,7 @@ portal_patterns = [
 
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
+    path("geraete/", include("devices.urls")),
     path("konto/", include("allauth.account.urls")),
     path("admin/", admin.site.urls),
 ]

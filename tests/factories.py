@@ -59,3 +59,24 @@ def make_person(role: Role, organisation: Organisation | None = None, *, mfa: bo
 
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
     return user
+
+
+def _today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+class DeviceFactory(factory.django.DjangoModelFactory):
+    """An active device of a customer (a new customer unless one is given)."""
+
+    class Meta:
+        model = "devices.Device"
+
+    customer = factory.SubFactory(OrganisationFactory)
+    hostname = factory.Sequence(lambda n: f"pc-{n:05d}")
+    serial_number = factory.Sequence(lambda n: f"SN{n:08d}")
+    kind = "workstation"
+    operating_system = "Windows 11 Pro"
+    location = factory.Sequence(lambda n: f"Raum {n % 20}")
+    av_signature_date = factory.LazyFunction(_today)

@@ -1,4 +1,4 @@
-"""The customer dashboard: organisation, team and security status at a glance."""
+"""The customer dashboard: organisation, team, devices and security status at a glance."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from devices.selectors import device_summary_for
 from portal.mfa import backup_codes_left
 from portal.roles import STAFF_ROLES
 from portal.selectors import team_of
@@ -33,6 +34,7 @@ def dashboard(request):
         "team_inactive": counts["inactive"],
         "team_with_mfa": with_mfa,
         "devices": TOTPDevice.objects.filter(user=user, confirmed=True).count(),
+        "inventory": device_summary_for(user),
         "backup_codes_left": backup_codes_left(user),
         "backup_codes_total": settings.PORTAL_BACKUP_CODE_COUNT,
         "is_staff_role": membership is not None and membership.role in STAFF_ROLES,

@@ -57,6 +57,7 @@ SAMPLE_VALUES = {
     "key": "x-key",
     "url": "does-not-exist/",
     "app_label": "portal",
+    "public_id": "6f1c2a3e-0d4b-4c59-9a7e-1b2c3d4e5f60",  # a device import
 }
 CONVERTER_SAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "x",
                      "uuid": "00000000-0000-0000-0000-000000000000"}
@@ -187,7 +188,10 @@ def test_walk_finds_every_pattern_and_every_exempt_name(admin_person):
                      "portal:invitation_accept", "account_email", "account_change_password",
                      "admin:index", "admin:autocomplete", "admin:view_on_site",
                      "admin:portal_user_changelist", "admin:portal_user_change",
-                     "admin:portal_auditevent_changelist", "admin:django_q_schedule_change"):
+                     "admin:portal_auditevent_changelist", "admin:django_q_schedule_change",
+                     "devices:list", "devices:add", "devices:detail", "devices:edit",
+                     "devices:retire", "devices:import", "devices:import_detail",
+                     "devices:import_confirm", "devices:import_cancel", "devices:export"):
         assert expected in names, expected
     assert any(not u.named for u in urls), "unnamed patterns (admin redirects) are walked too"
     # No exempt name is a typo: each one is routed.

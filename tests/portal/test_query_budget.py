@@ -20,16 +20,17 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 from django_q.signing import SignedPackage
 
+from devices.models import DeviceImport, ImportStatus
 from portal.models import AccessLogEntry, AuditEvent
 from portal.roles import OrganisationKind, Role
-from tests.factories import OrganisationFactory, make_person
+from tests.factories import DeviceFactory, OrganisationFactory, make_person
 
 N = 3
 GROWTH = 4 * N  # measured again at N + 4N = 5N rows
 
 #: Queries per page, measured with this suite (SQLite); a page must never need more.
 QUERY_BUDGET = {
-    "dashboard": 11,
+    "dashboard": 12,
     "team": 6,
     "portal.organisation": 11,
     "portal.membership": 11,
@@ -40,6 +41,8 @@ QUERY_BUDGET = {
     "django_q.success": 12,
     "django_q.failure": 12,
     "django_q.ormq": 11,
+    "devices.device": 11,
+    "devices.deviceimport": 13,
 }
 
 
@@ -117,6 +120,25 @@ def _queued(world, n):
         OrmQ.objects.create(key="portal", payload=payload)
 
 
+def _devices(world, n):
+    """Devices of distinct customers of distinct partners."""
+    for _i in range(n):
+        DeviceFactory(customer=_customer_with_partner())
+
+
+def _device_imports(world, n):
+    """Finished imports of distinct customers, uploaded by distinct people."""
+    for i in range(n):
+        org = _customer_with_partner()
+        uploader = make_person(Role.CUSTOMER_ADMIN, org, mfa=False)
+        DeviceImport.objects.create(
+            customer=org, created_by=uploader, confirmed_by=uploader,
+            status=ImportStatus.DONE, file_name=f"inventar-{i}.csv", file_format="csv",
+            file_size=100, file_sha256="0" * 64, rows_total=2, rows_done=2,
+            counts={"new": 2, "changed": 0, "unchanged": 0, "invalid": 0},
+            finished_at=timezone.now())
+
+
 def _changelist(label: str) -> str:
     app_label, model_name = label.split(".")
     return reverse(f"admin:{app_label}_{model_name}_changelist")
@@ -157,6 +179,10 @@ PAGES: dict[str, tuple[str, Callable[[], str], Callable, Callable]] = {
                          _shown_changelist),
     "django_q.ormq": ("provider_admin", lambda: _changelist("django_q.ormq"), _queued,
                       _shown_changelist),
+    "devices.device": ("provider_admin", lambda: _changelist("devices.device"), _devices,
+                       _shown_changelist),
+    "devices.deviceimport": ("provider_admin", lambda: _changelist("devices.deviceimport"),
+                             _device_imports, _shown_changelist),
 }
 
 

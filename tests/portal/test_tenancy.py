@@ -8,6 +8,7 @@ the rules in the ``portal/tenancy.py`` docstring.
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
@@ -17,10 +18,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
+from devices.models import Device, DeviceImport, ImportStatus
 from portal.models import AccessLogEntry, AuditEvent, Membership, Organisation, User
 from portal.roles import CUSTOMER_ROLES, PROVIDER_ROLES, Role
 from portal.tenancy import role_of
-from tests.factories import UserFactory, make_person
+from tests.factories import DeviceFactory, UserFactory, make_person
 from tests.portal.test_mfa_gate import concrete_urls
 
 ALL_ORGS = frozenset({"provider", "partner_a", "partner_b", "customer_a", "customer_b",
@@ -63,25 +65,32 @@ PARTNER_PERSONS = ["partner_support", "partner_support_b"]
 
 PORTAL_MODELS = {"portal.organisation", "portal.membership", "portal.user",
                  "portal.auditevent", "portal.accesslogentry"}
+#: Every staff role works with the device inventory (changes: not the DPO, see below).
+DEVICE_MODELS = {"devices.device", "devices.deviceimport"}
 DJANGO_Q_MODELS = {"django_q.schedule", "django_q.success", "django_q.failure"}
 if "orm" in settings.Q_CLUSTER:
     # django-q2 registers the admin of its queue table only with the ORM broker.
     DJANGO_Q_MODELS.add("django_q.ormq")
 #: The admin changelists each staff person may open; every other registered model refuses.
 OPENABLE_CHANGELISTS = {
-    "provider_admin": PORTAL_MODELS | DJANGO_Q_MODELS,
-    "provider_staff": {"portal.organisation", "portal.membership", "portal.user"},
-    "dpo": PORTAL_MODELS,
-    "partner_support": {"portal.organisation", "portal.membership", "portal.user"},
-    "partner_support_b": {"portal.organisation", "portal.membership", "portal.user"},
+    "provider_admin": PORTAL_MODELS | DJANGO_Q_MODELS | DEVICE_MODELS,
+    "provider_staff": {"portal.organisation", "portal.membership", "portal.user"}
+    | DEVICE_MODELS,
+    "dpo": PORTAL_MODELS | DEVICE_MODELS,
+    "partner_support": {"portal.organisation", "portal.membership", "portal.user"}
+    | DEVICE_MODELS,
+    "partner_support_b": {"portal.organisation", "portal.membership", "portal.user"}
+    | DEVICE_MODELS,
 }
+CUSTOMER_KEYS = ("customer_a", "customer_b", "customer_direct")
 MARKER_ACTION = "test.tenancy"
 MARKER_PATH = "/marker/"
 
 
 @pytest.fixture
 def tenants(world):
-    """The `world` plus a person without membership and log rows for every organisation."""
+    """The `world` plus a person without membership, log rows for every organisation and a
+    device and an import (uploaded by provider staff) for every customer."""
     orgs, people = world["orgs"], world["people"]
     loner = UserFactory(email="loner@example.com")
     for key, org in [*orgs.items(), (None, None)]:
@@ -89,10 +98,21 @@ def tenants(world):
                                   target_repr=f"event-{key}")
         AccessLogEntry.objects.create(organisation=org, user=loner, method="GET",
                                       path=f"{MARKER_PATH}{key}", status_code=200)
+    devices, imports = {}, {}
+    for key in CUSTOMER_KEYS:
+        devices[key] = DeviceFactory(customer=orgs[key], hostname=f"host-{key}".replace("_", "-"),
+                                     serial_number=f"SN-MARKER-{key.upper()}",
+                                     created_by=people["provider_staff"])
+        imports[key] = DeviceImport.objects.create(
+            customer=orgs[key], created_by=people["provider_staff"], status=ImportStatus.DONE,
+            file_name=f"inventar-{key}.csv", file_format="csv", file_size=1,
+            file_sha256="0" * 64, counts={"new": 1, "changed": 0, "unchanged": 0, "invalid": 0})
     people_by_key = {**people, "loner": loner}
     return {
         **world,
         "people": people_by_key,
+        "devices": devices,
+        "imports": imports,
         "org_key": {org.pk: key for key, org in orgs.items()},
         "person_key": {user.pk: key for key, user in people_by_key.items()},
     }
@@ -142,6 +162,11 @@ def test_visible_to_follows_the_role_rules(tenants, person):
         seen = {org_key.get(org_id) for org_id in rows.values_list("organisation_id", flat=True)}
         assert seen == _expected_log_orgs(person), model.__name__
 
+    for model in (Device, DeviceImport):
+        seen = [org_key[org_id] for org_id in
+                model.objects.visible_to(user).values_list("customer_id", flat=True)]
+        assert sorted(seen) == sorted(set(VISIBLE_ORGS[person]) & set(CUSTOMER_KEYS)), model
+
 
 def test_persons_have_the_roles_the_tables_assume(tenants):
     for person in PERSONS:
@@ -160,7 +185,8 @@ def test_nobody_else_sees_anything(tenants, who):
         user = tenants["people"]["loner"]
     else:
         user = make_person(Role.PROVIDER_ADMIN, tenants["orgs"]["provider"], is_active=False)
-    for model in (Organisation, Membership, User, AuditEvent, AccessLogEntry):
+    for model in (Organisation, Membership, User, AuditEvent, AccessLogEntry, Device,
+                  DeviceImport):
         assert not model.objects.visible_to(user).exists(), model.__name__
 
 
@@ -172,10 +198,13 @@ def _changelist_url(model) -> str:
 
 
 def _invisible_markers(tenants, person) -> list[str]:
-    """Names and e-mail addresses the person must never see on any page."""
+    """Names, e-mail addresses and serial numbers the person must never see on any page."""
     orgs, people = tenants["orgs"], tenants["people"]
     markers = [orgs[key].name for key in ALL_ORGS - set(VISIBLE_ORGS[person])]
-    markers += [people[key].email for key in ALL_PEOPLE - set(VISIBLE_PEOPLE[person])]
+    for key in ALL_PEOPLE - set(VISIBLE_PEOPLE[person]):
+        markers += [people[key].email, str(people[key])]
+    markers += [device.serial_number for key, device in tenants.get("devices", {}).items()
+                if key not in VISIBLE_ORGS[person]]
     return markers
 
 
@@ -212,8 +241,8 @@ def test_admin_changelists_show_only_visible_rows(tenants, verified_client, pers
 def test_admin_search_does_not_cross_tenants(tenants, verified_client, person):
     user = tenants["people"][person]
     client = verified_client(user)
-    for model in (Organisation, Membership, User):
-        for term in ("Kunde", "Partner", "example.com"):
+    for model in (Organisation, Membership, User, Device, DeviceImport):
+        for term in ("Kunde", "Partner", "example.com", "SN-MARKER", "inventar"):
             response = client.get(_changelist_url(model), {"q": term})
             assert response.status_code == 200
             found = {obj.pk for obj in response.context["cl"].result_list}
@@ -234,7 +263,8 @@ def test_admin_object_pages_of_other_tenants_are_refused(tenants, verified_clien
     client = verified_client(user)
     index = reverse("admin:index")
     checked = 0
-    for model in (Organisation, Membership, User, AuditEvent, AccessLogEntry):
+    for model in (Organisation, Membership, User, AuditEvent, AccessLogEntry, Device,
+                  DeviceImport):
         hidden = model.objects.exclude(pk__in=model.objects.visible_to(user).values("pk"))
         assert hidden.exists(), model
         for obj in hidden:
@@ -245,10 +275,19 @@ def test_admin_object_pages_of_other_tenants_are_refused(tenants, verified_clien
                 if response.status_code == 302:
                     assert response["Location"] == index, url
                 checked += 1
+            if model is DeviceImport:
+                url = reverse("admin:devices_device_import_status", args=[obj.public_id])
+                assert client.get(url).status_code == 404, url
+                assert client.post(url, {"decision": "cancel"}).status_code == 404, url
             content_type = ContentType.objects.get_for_model(model)
             response = client.get(reverse("admin:view_on_site", args=[content_type.pk, obj.pk]))
             assert response.status_code in (302, 403, 404)
-            if response.status_code == 302:
+            if response.status_code == 302 and hasattr(model, "get_absolute_url"):
+                # "View on site" of a device leads to its portal page, which refuses too.
+                target = urlsplit(response["Location"]).path
+                assert target == obj.get_absolute_url()
+                assert client.get(target).status_code == 404
+            elif response.status_code == 302:
                 assert response["Location"] in (index, reverse("admin:login"))
     assert checked > 10
 
@@ -265,6 +304,56 @@ def test_admin_cannot_change_other_tenants_people(tenants, verified_client, pers
     assert response.status_code in (302, 403, 404)
     other.refresh_from_db()
     assert other.first_name != "Geändert"
+
+
+@pytest.mark.parametrize("person", PARTNER_PERSONS)
+def test_partner_support_sees_and_changes_only_its_customers_devices(tenants, verified_client,
+                                                                     person):
+    user = tenants["people"][person]
+    client = verified_client(user)
+    own = {key for key in CUSTOMER_KEYS if key in VISIBLE_ORGS[person]}
+    response = client.get(_changelist_url(Device))
+    assert {d.pk for d in response.context["cl"].result_list} == {
+        tenants["devices"][key].pk for key in own}
+    for key, device in tenants["devices"].items():
+        url = _admin_url(Device, "change", device.pk)
+        response = client.post(url, {"hostname": device.hostname,
+                                     "serial_number": device.serial_number, "kind": device.kind,
+                                     "location": "Geändert", "pending_critical_updates": "0"})
+        device.refresh_from_db()
+        if key in own:
+            assert response.status_code == 302 and device.location == "Geändert"
+        else:
+            assert response.status_code == 302 and response["Location"] == reverse(
+                "admin:index")
+            assert device.location != "Geändert"
+    # The retire action only reaches the visible devices.
+    client.post(_changelist_url(Device), {
+        "action": "retire", "confirmed": "yes",
+        "_selected_action": [device.pk for device in tenants["devices"].values()]})
+    retired = {key for key, device in tenants["devices"].items()
+               if Device.objects.get(pk=device.pk).retired_at is not None}
+    assert retired == own
+
+
+def test_dpo_can_view_devices_but_not_change_them(tenants, verified_client):
+    client = verified_client(tenants["people"]["dpo"])
+    device = tenants["devices"]["customer_a"]
+    response = client.get(_changelist_url(Device))
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == len(CUSTOMER_KEYS)
+    url = _admin_url(Device, "change", device.pk)
+    response = client.get(url)
+    assert response.status_code == 200 and not response.context["has_change_permission"]
+    response = client.post(url, {"hostname": "geaendert", "serial_number": "SN-X",
+                                 "kind": device.kind, "pending_critical_updates": "0"})
+    assert response.status_code == 403
+    assert client.get(reverse("admin:devices_device_add")).status_code == 403
+    assert client.get(reverse("admin:devices_device_import")).status_code == 403
+    client.post(_changelist_url(Device), {"action": "retire", "confirmed": "yes",
+                                          "_selected_action": [device.pk]})
+    device.refresh_from_db()
+    assert device.hostname != "geaendert" and device.retired_at is None
 
 
 def test_admin_action_only_reaches_visible_people(tenants, verified_client):
