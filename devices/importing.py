@@ -28,6 +28,7 @@ FIELD_OF_COLUMN = {
     "location": "location", "agent_id": "agent_id", "last_seen": "last_seen",
     "av_signature_date": "av_signature_date", "notes": "notes",
 }
+COLUMN_OF_FIELD = {name: column for column, name in FIELD_OF_COLUMN.items()}
 MAX_LENGTH = {"hostname": 253, "serial_number": 100, "operating_system": 100, "location": 200,
               "agent_id": 100, "notes": 2000}
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*$")
@@ -206,8 +207,8 @@ def _clean_row(raw: dict[str, object], columns: list[str], errors: list[str],
     values["kind"] = kind or kind_text
     for name, limit in MAX_LENGTH.items():
         if name in values and len(str(values[name] or "")) > limit:
-            errors.append(_("%(field)s ist länger als %(limit)s Zeichen.")
-                          % {"field": name, "limit": limit})
+            errors.append(_("Spalte %(column)s ist länger als %(limit)s Zeichen.")
+                          % {"column": COLUMN_OF_FIELD[name], "limit": limit})
     return values
 
 

@@ -145,7 +145,7 @@ def read_csv(data: bytes) -> Sheet:
             _limit_rows(len(sheet.rows) + 1)
             if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns):]):
                 raise SpreadsheetError(
-                    _("Zeile %(line)s hat mehr Werte als die Kopfzeile Spalten.")
+                    _("Zeile %(line)s hat mehr Werte als die Kopfzeile Spalten hat.")
                     % {"line": line})
             sheet.rows.append(RawRow(line, {name: cells[index] if index < len(cells) else ""
                                             for index, name in enumerate(columns)}))
@@ -217,7 +217,7 @@ def read_xlsx(data: bytes) -> Sheet:
         for index in range(len(columns), len(cells)):
             if cells[index].value not in (None, ""):
                 raise SpreadsheetError(
-                    _("Zeile %(line)s hat mehr Werte als die Kopfzeile Spalten.")
+                    _("Zeile %(line)s hat mehr Werte als die Kopfzeile Spalten hat.")
                     % {"line": line})
         sheet.rows.append(RawRow(line, row))
     if sheet is None:
