@@ -17,7 +17,7 @@ from tests.factories import PASSWORD, OrganisationFactory, make_person
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _login(page, base: str, user) -> None:
+def login(page, base: str, user) -> None:
     page.goto(f"{base}/konto/login/")
     page.fill("input[name=login]", user.email)
     page.fill("input[name=password]", PASSWORD)
@@ -32,7 +32,7 @@ def _login(page, base: str, user) -> None:
 def test_login_with_totp_dashboard_and_language_switch(live_server, page, settings):
     customer = OrganisationFactory(name="Bäckerei Schröder GmbH")
     user = make_person(Role.CUSTOMER_ADMIN, customer, first_name="Claudia")
-    _login(page, live_server.url, user)
+    login(page, live_server.url, user)
 
     assert page.locator("h1").inner_text() == "Willkommen, Claudia"
     assert "Bäckerei Schröder GmbH" in page.content()
@@ -51,7 +51,7 @@ def test_customer_admin_invites_a_colleague(live_server, page, settings):
     settings.PORTAL_BASE_URL = live_server.url
     customer = OrganisationFactory(name="Kanzlei Weber")
     admin = make_person(Role.CUSTOMER_ADMIN, customer)
-    _login(page, live_server.url, admin)
+    login(page, live_server.url, admin)
 
     page.click("nav >> text=Team")
     page.click("text=Person einladen")
