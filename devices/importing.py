@@ -297,6 +297,11 @@ def _one_line_break(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _same_wall_clock(first: datetime, second: datetime) -> bool:
+    local_first, local_second = timezone.localtime(first), timezone.localtime(second)
+    return local_first.replace(tzinfo=None, fold=0) == local_second.replace(tzinfo=None, fold=0)
+
+
 def _classify(row: RowResult, current: dict | None, fields: list[str]) -> None:
     if row.errors:
         row.status = INVALID
@@ -313,6 +318,11 @@ def _classify(row: RowResult, current: dict | None, fields: list[str]) -> None:
             # Compare in UTC: an aware time in the repeated hour of the autumn DST change never
             # equals a time of another zone (PEP 495), so Berlin vs. UTC would always "change".
             before, after = before.astimezone(UTC), after.astimezone(UTC)
+            if before != after and _same_wall_clock(before, after):
+                # A file carries Berlin wall-clock time; in the repeated autumn hour one wall
+                # time stands for two moments. Same wall time: unchanged, keep the stored one.
+                row.values[name] = current[name]
+                continue
         if isinstance(before, str) and isinstance(after, str):
             # Browsers send line breaks of text areas as CRLF; XLSX (XML) gives them back as LF.
             before, after = _one_line_break(before), _one_line_break(after)

@@ -271,6 +271,7 @@ def device_import_apply(*, import_id: int) -> DeviceImport | None:
     try:
         sheet = _read(device_import)
         plan = plan_import(device_import.customer, sheet, _progress(device_import))
+        del sheet  # the plan holds every value; the raw rows need not stay in memory
         if not plan.is_valid:
             with transaction.atomic():
                 _finish(device_import, ImportStatus.FAILED, counts=plan.counts,

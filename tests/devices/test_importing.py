@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.utils import timezone, translation
@@ -344,3 +344,17 @@ def test_messages_go_through_gettext(customer, monkeypatch):
     result = plan(customer, [row("pc-01", "SN-1", kind="toaster"), row("pc-02", "SN-1")])
     messages = all_messages(result)
     assert messages and all(m.startswith("[übersetzt] ") for m in messages)
+
+
+@pytest.mark.parametrize("stored_utc", [
+    datetime(2026, 10, 25, 0, 30, tzinfo=UTC),   # first 02:30 (CEST)
+    datetime(2026, 10, 25, 1, 30, tzinfo=UTC),   # second 02:30 (CET)
+])
+def test_export_reimports_unchanged_in_the_repeated_autumn_hour(customer, stored_utc):
+    stored = device(customer, "DST-1", "PC-DST-01", last_seen=stored_utc)
+    exported = export_devices(Device.objects.filter(customer=customer), "csv", name="x")
+    result = plan_import(customer, read_sheet(exported.content, "export.csv"))
+    assert [r.status for r in result.rows] == [UNCHANGED]
+    apply_plan(customer, result, actor=None)
+    stored.refresh_from_db()
+    assert stored.last_seen == stored_utc
