@@ -25,7 +25,8 @@ def _sample_rows() -> list[dict]:
     return list(csv.DictReader(io.StringIO(text), delimiter=";"))
 
 
-def test_customer_admin_imports_the_sample_file(live_server, page):
+@pytest.mark.parametrize("sample", ["devices.csv", "devices.xlsx"])
+def test_customer_admin_imports_the_sample_file(live_server, page, sample):
     customer = OrganisationFactory(name="Rhein-Main Handel GmbH")
     admin = make_person(Role.CUSTOMER_ADMIN, customer)
     rows = _sample_rows()
@@ -33,7 +34,7 @@ def test_customer_admin_imports_the_sample_file(live_server, page):
 
     page.click("nav >> text=Geräte")
     page.click("main >> text=Importieren")
-    page.set_input_files("input[type=file]", str(SAMPLE))
+    page.set_input_files("input[type=file]", str(SAMPLE.with_name(sample)))
     page.click("main button[type=submit]")
 
     # The preview: every row new, nothing written yet.
