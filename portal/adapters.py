@@ -19,6 +19,27 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return settings.PORTAL_OPEN_SIGNUP
 
+    def pre_login(self, request, user, **kwargs):
+        response = super().pre_login(request, user, **kwargs)
+        if response is not None:
+            return response
+        from contracts.services import customer_access_ended
+        from portal.tenancy import membership_of
+
+        membership = membership_of(user)
+        if membership is not None and customer_access_ended(membership.organisation):
+            from allauth.account.internal.stagekit import clear_login
+            from django.contrib import messages
+            from django.shortcuts import redirect
+            from django.utils.translation import gettext as _
+
+            clear_login(request)
+            messages.error(request, _("Der Vertrag Ihres Unternehmens ist beendet; der Zugang "
+                                      "zum Portal ist deshalb gesperrt. Bei Fragen wenden Sie "
+                                      "sich bitte an Ihren Ansprechpartner beim Anbieter."))
+            return redirect("account_login")
+        return None
+
     def login(self, request, user) -> None:
         super().login(request, user)
         auth_login_record(user=user, ip=client_ip(request))

@@ -108,6 +108,9 @@ def demo_seed() -> list[DemoLogin]:
                                 totp_secret=base32_secret(device),
                                 organisation=orgs[org_key].name))
     _demo_devices(orgs)
+    from contracts.catalogue import plans_seed
+
+    plans_seed()
     audit_event_record(actor=None, action="demo.seeded", details={"people": len(logins)})
     return logins
 

@@ -36,3 +36,20 @@ def role_groups_sync(group_model=Group, permission_model=Permission, *,
         group.permissions.set(permissions)
         result[group.name] = len(permissions)
     return result
+
+
+def sync_after_migrating(app_label: str):
+    """A data-migration function: create the permissions of ``app_label`` (Django only does
+    that after all migrations) and sync the role groups, which now find them."""
+
+    def forwards(apps, schema_editor) -> None:
+        from django.contrib.auth.management import create_permissions
+
+        app_config = apps.get_app_config(app_label)
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+        role_groups_sync(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"),
+                         strict=False)
+
+    return forwards

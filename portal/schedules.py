@@ -28,6 +28,12 @@ JOBS: tuple[Job, ...] = (
         cron="41 * * * *",
         description="Stored import files are deleted DEVICE_IMPORT_KEEP_HOURS after upload.",
     ),
+    Job(
+        name="contracts.end_due",
+        func="contracts.tasks.end_due_contracts",
+        cron="5 0 * * *",
+        description="Bookings and contracts past their effective end become ended.",
+    ),
 )
 
 

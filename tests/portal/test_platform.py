@@ -398,7 +398,8 @@ def test_role_groups_carry_the_expected_permissions(db):
                        "portal.view_user", "portal.add_user", "portal.change_user",
                        "devices.view_device", "devices.add_device", "devices.change_device",
                        "devices.import_device", "devices.export_device",
-                       "devices.view_deviceimport"}
+                       "devices.view_deviceimport", "contracts.view_plan",
+                       "contracts.view_contract", "contracts.view_booking"}
 
     assert _perms(Role.CUSTOMER_ADMIN) == set()
     assert _perms(Role.CUSTOMER_MEMBER) == set()

@@ -1,0 +1,71 @@
+"""The plans of the demo catalogue (DOMAIN.md § 2), created or updated by ``seed_demo``."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from contracts.models import BillingMode, Plan, PlanFamily, PlanUnit
+
+CLIENT_FEATURES = ["Fernzugriff ohne TeamViewer/AnyDesk", "Automatische Neustarts",
+                   "Patch-Management mit regelmäßigen Berichten", "Proaktives Monitoring",
+                   "Treiber- und BIOS-Updates"]
+SERVER_BASIS = ["24/7-Monitoring", "Monatlicher Bericht", "Sicherheitsupdates"]
+SERVER_PLUS = [*SERVER_BASIS, "Remote-Pauschale", "Interventionszeiten 4 h / 24 h",
+               "Anti-Virus-Management"]
+SERVER_PREMIUM = [*SERVER_PLUS, "Vor-Ort-Einsätze", "Anwendungsbetreuung",
+                  "Notfallnummer außerhalb der Servicezeiten"]
+
+CLIENT_TERMS = {"notice": "15d", "notice_anchor": "month_end", "min_term": "12m",
+                "renewal": "1m", "provider_notice": "3m", "provider_notice_anchor": "month_end"}
+SERVER_TERMS = {"notice": "3m", "notice_anchor": "term_end", "min_term": "12m",
+                "renewal": "12m", "provider_notice": "3m", "provider_notice_anchor": "term_end"}
+AV_TERMS = {"notice": "15d", "notice_anchor": "month_end", "min_term": "", "renewal": "1m",
+            "provider_notice": "3m", "provider_notice_anchor": "month_end"}
+
+DEMO_PLANS = [
+    {"code": "mc-basis", "name": "Managed Client Basis", "family": PlanFamily.MANAGED_CLIENT,
+     "tier": "Basis", "unit": PlanUnit.WORKSTATION, "monthly_price": Decimal("5.00"),
+     "features": CLIENT_FEATURES, "sort_order": 1, **CLIENT_TERMS},
+    {"code": "mc-standard", "name": "Managed Client Standard",
+     "family": PlanFamily.MANAGED_CLIENT, "tier": "Standard", "unit": PlanUnit.WORKSTATION,
+     "monthly_price": Decimal("8.00"),
+     "features": [*CLIENT_FEATURES, "Automatische Softwareverteilung"], "sort_order": 2,
+     **CLIENT_TERMS},
+    {"code": "mc-premium", "name": "Managed Client Premium",
+     "family": PlanFamily.MANAGED_CLIENT, "tier": "Premium", "unit": PlanUnit.WORKSTATION,
+     "monthly_price": Decimal("12.60"),
+     "features": [*CLIENT_FEATURES, "Automatische Softwareverteilung",
+                  "Hardwaretausch am nächsten Werktag (Business Continuity)"],
+     "sort_order": 3, **CLIENT_TERMS},
+    {"code": "srv-basis", "name": "Server Management Basis",
+     "family": PlanFamily.SERVER_MANAGEMENT, "tier": "Basis", "unit": PlanUnit.SERVER,
+     "monthly_price": Decimal("49.00"), "features": SERVER_BASIS, "sort_order": 1,
+     **SERVER_TERMS},
+    {"code": "srv-plus", "name": "Server Management Plus",
+     "family": PlanFamily.SERVER_MANAGEMENT, "tier": "Plus", "unit": PlanUnit.SERVER,
+     "monthly_price": Decimal("89.00"), "features": SERVER_PLUS, "requires_isa": True,
+     "sort_order": 2, **SERVER_TERMS},
+    {"code": "srv-premium", "name": "Server Management Premium",
+     "family": PlanFamily.SERVER_MANAGEMENT, "tier": "Premium", "unit": PlanUnit.SERVER,
+     "monthly_price": Decimal("149.00"), "features": SERVER_PREMIUM, "requires_isa": True,
+     "sort_order": 3, **SERVER_TERMS},
+    {"code": "av", "name": "Anti-Virus Management", "family": PlanFamily.ANTIVIRUS,
+     "tier": "Standard", "unit": PlanUnit.WORKSTATION, "monthly_price": Decimal("2.50"),
+     "features": ["Signaturprüfung an jedem Werktag", "Alarm bei veralteter Signatur",
+                  "Meldung an gewählte Empfänger"], "sort_order": 1, **AV_TERMS},
+]
+
+
+def plans_seed() -> list[Plan]:
+    """Create or update the demo plans by code (idempotent)."""
+    plans = []
+    for data in DEMO_PLANS:
+        values = {"billing_mode": BillingMode.FULL_MONTHS, "requires_isa": False, **data}
+        code = values.pop("code")
+        plan = Plan.objects.filter(code=code).first() or Plan(code=code)
+        for name, value in values.items():
+            setattr(plan, name, value)
+        plan.full_clean()
+        plan.save()
+        plans.append(plan)
+    return plans

@@ -1,0 +1,421 @@
+"""Writes of contracts and bookings: book, change tier, remove (= cancel), withdraw, end.
+
+Every date comes from ``portal.periods``; every write is audited in its transaction, and
+confirmation e-mails leave on commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contracts.models import (
+    Booking,
+    BookingChange,
+    BookingState,
+    Contract,
+    ContractStatus,
+    Plan,
+    PlanUnit,
+)
+from devices.models import Device, DeviceKind
+from portal.models import Organisation, User
+from portal.periods import CancellationNotAllowed, billed_months, notice_end, purge_schedule
+from portal.roles import PROVIDER_ROLES, OrganisationKind, Role
+from portal.services.audit import audit_event_record
+from portal.tenancy import role_of
+
+BOOKING_ROLES = frozenset({Role.CUSTOMER_ADMIN, Role.PARTNER_SUPPORT, Role.PROVIDER_ADMIN,
+                           Role.PROVIDER_STAFF})
+UNIT_KINDS = {PlanUnit.WORKSTATION: {DeviceKind.WORKSTATION}, PlanUnit.SERVER: {DeviceKind.SERVER}}
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal) -> Decimal:
+    """Round to cents, half up (DESIGN: money as Decimal with explicit rounding)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def require_booking_role(actor: User, customer: Organisation) -> bool:
+    """Refuse unless ``actor`` may book for ``customer``; returns whether it is on behalf."""
+    role = role_of(actor)
+    if role not in BOOKING_ROLES:
+        raise PermissionDenied(_("Sie dürfen keine Leistungen buchen oder kündigen."))
+    if customer.kind != OrganisationKind.CUSTOMER or not (
+            Organisation.objects.visible_to(actor).filter(pk=customer.pk).exists()):
+        raise PermissionDenied(_("Sie dürfen für diesen Kunden nicht buchen."))
+    return role != Role.CUSTOMER_ADMIN
+
+
+# --- Dates shown before anyone confirms -------------------------------------------------------
+
+@dataclass(frozen=True)
+class RemovalPreview:
+    received: date
+    effective_end: date
+    last_billed_month: tuple[int, int]
+
+
+def removal_preview(booking: Booking, *, received: date | None = None) -> RemovalPreview:
+    """The exact end and the last billed month if ``booking`` is removed on ``received``."""
+    received = received or timezone.localdate()
+    try:
+        end = notice_end(booking.notice_rule(), received=received, start=booking.term_start)
+    except CancellationNotAllowed as exc:
+        raise ValidationError(str(exc)) from exc
+    end = max(end, booking.active_from - timedelta(days=1))
+    months = billed_months(active_from=booking.active_from, active_until=end, through=end) \
+        if end >= booking.active_from else []
+    last = months[-1] if months else (end.year, end.month)
+    return RemovalPreview(received=received, effective_end=end, last_billed_month=last)
+
+
+@dataclass(frozen=True)
+class BookingQuote:
+    plan: Plan
+    devices: list[Device]
+    active_from: date
+    monthly_total: Decimal
+    min_term_end: date | None
+    earliest_end: date
+
+
+def booking_quote(*, plan: Plan, devices: list[Device], today: date | None = None
+                  ) -> BookingQuote:
+    """What the confirmation page shows: price per month, minimum term, earliest end."""
+    today = today or timezone.localdate()
+    active_from = today + timedelta(days=1)
+    rule = plan.notice_rule()
+    min_term_end = None
+    if rule.min_term is not None:
+        from portal.periods import term_end
+
+        min_term_end = term_end(active_from, rule.min_term)
+    try:
+        earliest = notice_end(rule, received=today, start=active_from)
+    except CancellationNotAllowed:
+        earliest = min_term_end or active_from
+    return BookingQuote(plan=plan, devices=devices, active_from=active_from,
+                        monthly_total=money(plan.monthly_price * len(devices)),
+                        min_term_end=min_term_end, earliest_end=max(earliest, active_from))
+
+
+# --- Checks -------------------------------------------------------------------------------------
+
+def _check_bookable(plan: Plan, contract: Contract, devices: Iterable[Device],
+                    customer: Organisation) -> None:
+    if not plan.is_active:
+        raise ValidationError(_("Die Leistung %(plan)s ist nicht mehr buchbar.")
+                              % {"plan": plan.name})
+    if contract.status != ContractStatus.ACTIVE:
+        raise ValidationError(_("Der Rahmenvertrag ist gekündigt; neue Buchungen sind nicht "
+                                "mehr möglich."))
+    if plan.requires_isa and contract.isa_completed_on is None:
+        raise ValidationError(_("%(plan)s setzt eine Infrastrukturanalyse (ISA) voraus, die "
+                                "noch nicht erfasst ist. Bitte sprechen Sie uns an.")
+                              % {"plan": plan.name})
+    errors = []
+    running = set(Booking.objects.filter(
+        device__in=list(devices), family=plan.family,
+        state__in=[BookingState.ACTIVE, BookingState.ENDING]).values_list("device_id", flat=True))
+    for device in devices:
+        if device.customer_id != customer.pk:
+            raise PermissionDenied(_("Dieses Gerät gehört nicht zu diesem Kunden."))
+        if device.retired_at is not None:
+            errors.append(_("%(device)s ist ausgemustert.") % {"device": device.hostname})
+        elif plan.unit in UNIT_KINDS and device.kind not in UNIT_KINDS[plan.unit]:
+            errors.append(_("%(plan)s passt nicht zu %(device)s (%(kind)s).")
+                          % {"plan": plan.name, "device": device.hostname,
+                             "kind": device.get_kind_display()})
+        elif device.pk in running:
+            errors.append(_("%(device)s hat bereits eine Leistung aus %(family)s; wechseln Sie "
+                            "stattdessen die Stufe.")
+                          % {"device": device.hostname, "family": plan.get_family_display()})
+    if errors:
+        raise ValidationError(errors)
+
+
+def _contract_for(actor: User, customer: Organisation, today: date, ip: str | None
+                  ) -> Contract:
+    contract = Contract.objects.select_for_update().filter(customer=customer).first()
+    if contract is None:
+        contract = Contract.objects.create(customer=customer, start=today + timedelta(days=1))
+        audit_event_record(actor=actor, action="contract.opened", target=contract,
+                           organisation=customer, ip=ip, details={"start": str(contract.start)})
+    return contract
+
+
+def _snapshot(booking: Booking, plan: Plan) -> None:
+    booking.plan = plan
+    booking.plan_name = plan.name
+    booking.family = plan.family
+    booking.monthly_price = plan.monthly_price
+    booking.billing_mode = plan.billing_mode
+    for name in ("notice", "notice_anchor", "min_term", "renewal", "cap_at_term_length"):
+        setattr(booking, name, getattr(plan, name))
+
+
+def _send_confirmation(template: str, user_id: int, booking_ids: list[int]) -> None:
+    from portal.mail import send_templated_mail
+
+    user = User.objects.get(pk=user_id)
+    bookings = list(Booking.objects.filter(pk__in=booking_ids).select_related("device"))
+    send_templated_mail(to=user.email, template=template, language=user.language,
+                        context={"user": user, "bookings": bookings})
+
+
+# --- Services -----------------------------------------------------------------------------------
+
+@transaction.atomic
+def booking_create(*, actor: User, customer: Organisation, plan: Plan, devices: list[Device],
+                   ip: str | None = None) -> list[Booking]:
+    """Book ``plan`` for each device; active from the day after activation (000 § 2)."""
+    on_behalf = require_booking_role(actor, customer)
+    if not devices:
+        raise ValidationError(_("Bitte wählen Sie mindestens ein Gerät."))
+    now = timezone.now()
+    today = timezone.localdate(now)
+    contract = _contract_for(actor, customer, today, ip)
+    devices = list(Device.objects.select_for_update().filter(pk__in=[d.pk for d in devices]))
+    _check_bookable(plan, contract, devices, customer)
+    quote = booking_quote(plan=plan, devices=devices, today=today)
+    bookings = []
+    for device in sorted(devices, key=lambda d: d.hostname):
+        booking = Booking(customer=customer, contract=contract, device=device, booked_by=actor,
+                          on_behalf=on_behalf, activated_at=now, active_from=quote.active_from,
+                          term_start=quote.active_from, min_term_end=quote.min_term_end)
+        _snapshot(booking, plan)
+        booking.full_clean(validate_constraints=False)
+        bookings.append(booking)
+    try:
+        with transaction.atomic():
+            Booking.objects.bulk_create(bookings)
+    except IntegrityError as exc:  # the same device booked twice at the same moment
+        raise ValidationError(_("Eines der Geräte wurde gerade schon gebucht. Bitte laden Sie "
+                                "die Seite neu.")) from exc
+    for booking in bookings:
+        audit_event_record(actor=actor, action="booking.created", target=booking,
+                           organisation=customer, ip=ip,
+                           details={"plan": plan.code, "device": booking.device.serial_number,
+                                    "price": str(booking.monthly_price),
+                                    "active_from": str(booking.active_from),
+                                    "on_behalf": on_behalf})
+    transaction.on_commit(partial(_send_confirmation, "booking_confirmed", actor.pk,
+                                  [b.pk for b in bookings]))
+    return bookings
+
+
+@transaction.atomic
+def booking_change_tier(*, actor: User, booking: Booking, plan: Plan,
+                        ip: str | None = None) -> Booking:
+    """Upgrade or downgrade at once (002 § 19.7); the term continues from the first booking."""
+    booking = Booking.objects.select_for_update().select_related("device", "contract").get(
+        pk=booking.pk)
+    require_booking_role(actor, booking.customer)
+    if booking.state != BookingState.ACTIVE:
+        raise ValidationError(_("Nur aktive Buchungen können die Stufe wechseln."))
+    if plan.family != booking.family or plan.pk == booking.plan_id:
+        raise ValidationError(_("Bitte wählen Sie eine andere Stufe derselben Produktfamilie."))
+    if not plan.is_active:
+        raise ValidationError(_("Die Leistung %(plan)s ist nicht mehr buchbar.")
+                              % {"plan": plan.name})
+    if plan.requires_isa and booking.contract.isa_completed_on is None:
+        raise ValidationError(_("%(plan)s setzt eine Infrastrukturanalyse (ISA) voraus, die "
+                                "noch nicht erfasst ist. Bitte sprechen Sie uns an.")
+                              % {"plan": plan.name})
+    now = timezone.now()
+    today = timezone.localdate(now)
+    change = (BookingChange.UPGRADE if plan.monthly_price > booking.monthly_price
+              else BookingChange.DOWNGRADE)
+    booking.state = BookingState.ENDED
+    booking.effective_end = today - timedelta(days=1)
+    booking.save(update_fields=["state", "effective_end", "updated_at"])
+    successor = Booking(customer=booking.customer, contract=booking.contract,
+                        device=booking.device, booked_by=actor,
+                        on_behalf=role_of(actor) != Role.CUSTOMER_ADMIN, activated_at=now,
+                        active_from=max(today, booking.active_from), term_start=booking.term_start,
+                        min_term_end=booking.min_term_end, change=change, replaces=booking)
+    _snapshot(successor, plan)
+    successor.full_clean(validate_constraints=False)
+    successor.save()
+    audit_event_record(actor=actor, action=f"booking.{change}", target=successor,
+                       organisation=booking.customer, ip=ip,
+                       details={"from": booking.plan_name, "to": plan.name,
+                                "device": booking.device.serial_number})
+    return successor
+
+
+@transaction.atomic
+def booking_remove(*, actor: User, booking: Booking, ip: str | None = None) -> Booking:
+    """Removing a service is its cancellation (000 § 12.1): it ends under its notice rule."""
+    booking = Booking.objects.select_for_update().select_related("device").get(pk=booking.pk)
+    require_booking_role(actor, booking.customer)
+    if booking.state == BookingState.ENDING:
+        raise ValidationError(_("Diese Leistung ist bereits gekündigt; sie endet am "
+                                "%(end)s.") % {"end": booking.effective_end.strftime("%d.%m.%Y")})
+    if booking.state == BookingState.ENDED:
+        raise ValidationError(_("Diese Leistung ist bereits beendet."))
+    preview = removal_preview(booking)
+    booking.state = BookingState.ENDING
+    booking.removal_received = preview.received
+    booking.removed_by = actor
+    booking.effective_end = preview.effective_end
+    booking.save(update_fields=["state", "removal_received", "removed_by", "effective_end",
+                                "updated_at"])
+    audit_event_record(actor=actor, action="booking.removed", target=booking,
+                       organisation=booking.customer, ip=ip,
+                       details={"received": str(preview.received),
+                                "effective_end": str(preview.effective_end),
+                                "last_billed_month": "{:04d}-{:02d}".format(
+                                    *preview.last_billed_month)})
+    transaction.on_commit(partial(_send_confirmation, "booking_removed", actor.pk, [booking.pk]))
+    return booking
+
+
+@transaction.atomic
+def booking_withdraw_removal(*, actor: User, booking: Booking, ip: str | None = None
+                             ) -> Booking:
+    """Take a removal back before the service has ended; the booking simply continues."""
+    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    require_booking_role(actor, booking.customer)
+    if booking.state != BookingState.ENDING or booking.effective_end < timezone.localdate():
+        raise ValidationError(_("Hier gibt es keine Kündigung, die sich zurücknehmen lässt."))
+    if Contract.objects.filter(pk=booking.contract_id, status=ContractStatus.ENDING).exists():
+        raise ValidationError(_("Der Rahmenvertrag ist gekündigt; nehmen Sie zuerst diese "
+                                "Kündigung zurück."))
+    previous_end = booking.effective_end
+    booking.state = BookingState.ACTIVE
+    booking.removal_received = None
+    booking.removed_by = None
+    booking.effective_end = None
+    booking.save(update_fields=["state", "removal_received", "removed_by", "effective_end",
+                                "updated_at"])
+    audit_event_record(actor=actor, action="booking.removal_withdrawn", target=booking,
+                       organisation=booking.customer, ip=ip,
+                       details={"previous_end": str(previous_end)})
+    return booking
+
+
+def contract_cancellation_preview(contract: Contract, *, received: date | None = None) -> date:
+    """The day the whole contract ends if cancelled on ``received``: with its last booking."""
+    received = received or timezone.localdate()
+    ends = [received]
+    for booking in contract.bookings.filter(state__in=[BookingState.ACTIVE,
+                                                       BookingState.ENDING]):
+        ends.append(booking.effective_end if booking.state == BookingState.ENDING
+                    else removal_preview(booking, received=received).effective_end)
+    return max(ends)
+
+
+@transaction.atomic
+def contract_cancel(*, actor: User, contract: Contract, ip: str | None = None) -> Contract:
+    """The customer cancels the framework contract: every booking ends under its own rule,
+    and the contract ends with the last of them."""
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    require_booking_role(actor, contract.customer)
+    if contract.status != ContractStatus.ACTIVE:
+        raise ValidationError(_("Der Rahmenvertrag ist bereits gekündigt."))
+    for booking in contract.bookings.filter(state=BookingState.ACTIVE):
+        booking_remove(actor=actor, booking=booking, ip=ip)
+    today = timezone.localdate()
+    contract.status = ContractStatus.ENDING
+    contract.cancellation_received = today
+    contract.cancelled_by = actor
+    contract.effective_end = contract_cancellation_preview(contract, received=today)
+    contract.purge_on = purge_schedule(contract_end=contract.effective_end).purge_on
+    contract.save(update_fields=["status", "cancellation_received", "cancelled_by",
+                                 "effective_end", "purge_on", "updated_at"])
+    audit_event_record(actor=actor, action="contract.cancelled", target=contract,
+                       organisation=contract.customer, ip=ip,
+                       details={"effective_end": str(contract.effective_end)})
+    return contract
+
+
+@transaction.atomic
+def contract_terminate_extraordinary(*, actor: User, contract: Contract, end: date,
+                                     reason: str, ip: str | None = None) -> Contract:
+    """Provider staff end a contract for good cause (e.g. 004 § 2.5) on a date they set."""
+    if role_of(actor) not in PROVIDER_ROLES - {Role.DPO}:
+        raise PermissionDenied(_("Nur Mitarbeiter des Anbieters dürfen außerordentlich "
+                                 "kündigen."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Bitte geben Sie den Grund an.")})
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if contract.status == ContractStatus.ENDED:
+        raise ValidationError(_("Der Rahmenvertrag ist bereits beendet."))
+    if end < timezone.localdate():
+        raise ValidationError({"end": _("Das Vertragsende darf nicht in der Vergangenheit "
+                                        "liegen.")})
+    running = contract.bookings.select_for_update().filter(
+        state__in=[BookingState.ACTIVE, BookingState.ENDING])
+    for booking in running:
+        if booking.effective_end is None or booking.effective_end > end:
+            booking.state = BookingState.ENDING
+            booking.effective_end = max(end, booking.active_from - timedelta(days=1))
+            booking.removal_received = booking.removal_received or timezone.localdate()
+            booking.removed_by = booking.removed_by or actor
+            booking.save(update_fields=["state", "effective_end", "removal_received",
+                                        "removed_by", "updated_at"])
+    contract.status = ContractStatus.ENDING
+    contract.extraordinary = True
+    contract.cancellation_received = timezone.localdate()
+    contract.cancelled_by = actor
+    contract.cancellation_reason = reason.strip()
+    contract.effective_end = end
+    contract.purge_on = purge_schedule(contract_end=end).purge_on
+    contract.save(update_fields=["status", "extraordinary", "cancellation_received",
+                                 "cancelled_by", "cancellation_reason", "effective_end",
+                                 "purge_on", "updated_at"])
+    audit_event_record(actor=actor, action="contract.terminated", target=contract,
+                       organisation=contract.customer, ip=ip,
+                       details={"effective_end": str(end), "reason": reason.strip()})
+    return contract
+
+
+def contracts_end_due(*, today: date | None = None) -> dict[str, int]:
+    """Daily job: bookings and contracts whose end has passed become "ended". Idempotent and
+    safe when two workers run it at once (each row moves with a conditional update)."""
+    today = today or timezone.localdate()
+    ended = {"bookings": 0, "contracts": 0}
+    due_bookings = Booking.objects.filter(state=BookingState.ENDING, effective_end__lt=today)
+    for booking_id in list(due_bookings.values_list("pk", flat=True)):
+        with transaction.atomic():
+            moved = Booking.objects.filter(pk=booking_id, state=BookingState.ENDING,
+                                           effective_end__lt=today).update(
+                state=BookingState.ENDED, updated_at=timezone.now())
+            if moved:
+                booking = Booking.objects.select_related("customer").get(pk=booking_id)
+                audit_event_record(actor=None, action="booking.ended", target=booking,
+                                   organisation=booking.customer,
+                                   details={"effective_end": str(booking.effective_end)})
+                ended["bookings"] += 1
+    due_contracts = Contract.objects.filter(status=ContractStatus.ENDING, effective_end__lt=today)
+    for contract_id in list(due_contracts.values_list("pk", flat=True)):
+        with transaction.atomic():
+            moved = Contract.objects.filter(pk=contract_id, status=ContractStatus.ENDING,
+                                            effective_end__lt=today).update(
+                status=ContractStatus.ENDED, updated_at=timezone.now())
+            if moved:
+                contract = Contract.objects.select_related("customer").get(pk=contract_id)
+                audit_event_record(actor=None, action="contract.ended", target=contract,
+                                   organisation=contract.customer,
+                                   details={"effective_end": str(contract.effective_end),
+                                            "purge_on": str(contract.purge_on)})
+                ended["contracts"] += 1
+    return ended
+
+
+def customer_access_ended(organisation: Organisation | None, *, today: date | None = None
+                          ) -> bool:
+    """Whether a customer's people may no longer log in: its contract has ended (003 § 24.1)."""
+    if organisation is None or organisation.kind != OrganisationKind.CUSTOMER:
+        return False
+    return Contract.objects.filter(customer=organisation, status=ContractStatus.ENDED).exists()
