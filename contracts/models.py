@@ -30,7 +30,13 @@ class BillingMode(models.TextChoices):
     PRO_RATA_FIRST_MONTH = "pro_rata_first", _("erster Monat anteilig")
 
 
-ANCHOR_CHOICES = [(anchor, anchor) for anchor in ANCHORS]
+ANCHOR_LABELS = {
+    "month_end": _("zum Monatsende"),
+    "term_end": _("zum Ende der Laufzeit"),
+    "any_day": _("zu jedem Tag"),
+    "none": _("nicht ordentlich kündbar"),
+}
+ANCHOR_CHOICES = [(anchor, ANCHOR_LABELS[anchor]) for anchor in ANCHORS]
 
 
 def validate_period(value: str) -> None:
@@ -61,7 +67,8 @@ class NoticeTerms(models.Model):
                                validators=[validate_period])
     cap_at_term_length = models.BooleanField(
         _("Frist höchstens Laufzeitlänge"), default=False,
-        help_text=_("002 § 4.6: ist die Laufzeit kürzer als die Frist, gilt die Laufzeit."))
+        help_text=_(
+            "Ist die Laufzeit kürzer als die Frist, gilt die Länge der Laufzeit als Frist."))
 
     class Meta:
         abstract = True

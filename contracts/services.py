@@ -380,6 +380,37 @@ def contract_terminate_extraordinary(*, actor: User, contract: Contract, end: da
     return contract
 
 
+@transaction.atomic
+def contract_record_isa(*, actor: User, contract: Contract, isa_completed_on: date | None,
+                        terms_version: str | None = None, ip: str | None = None) -> Contract:
+    """Provider staff record the infrastructure analysis (ISA) and the terms version; nothing
+    else of a contract is edited by hand."""
+    if role_of(actor) not in PROVIDER_ROLES - {Role.DPO}:
+        raise PermissionDenied(_("Nur Mitarbeiter des Anbieters dürfen Rahmenverträge "
+                                 "ändern."))
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if isa_completed_on is not None and isa_completed_on > timezone.localdate():
+        raise ValidationError({"isa_completed_on": _("Das Datum der Infrastrukturanalyse darf "
+                                                     "nicht in der Zukunft liegen.")})
+    changes = {}
+    if contract.isa_completed_on != isa_completed_on:
+        changes["isa_completed_on"] = [str(contract.isa_completed_on or ""),
+                                       str(isa_completed_on or "")]
+        contract.isa_completed_on = isa_completed_on
+    if terms_version is not None:
+        terms_version = terms_version.strip()
+        if not terms_version:
+            raise ValidationError({"terms_version": _("Bitte geben Sie die AGB-Version an.")})
+        if contract.terms_version != terms_version:
+            changes["terms_version"] = [contract.terms_version, terms_version]
+            contract.terms_version = terms_version
+    if changes:
+        contract.save(update_fields=[*changes, "updated_at"])
+        audit_event_record(actor=actor, action="contract.updated", target=contract,
+                           organisation=contract.customer, ip=ip, details=changes)
+    return contract
+
+
 def contracts_end_due(*, today: date | None = None) -> dict[str, int]:
     """Daily job: bookings and contracts whose end has passed become "ended". Idempotent and
     safe when two workers run it at once (each row moves with a conditional update)."""

@@ -1,5 +1,5 @@
-"""URLs: the customer portal, the device inventory, accounts (allauth), MFA, the staff admin and
-/healthz."""
+"""URLs: the customer portal, the device inventory, the contract, accounts (allauth), MFA,
+the staff admin and /healthz."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -30,6 +30,7 @@ portal_patterns = [
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("geraete/", include("devices.urls")),
+    path("vertrag/", include("contracts.urls")),
     path("konto/", include("allauth.account.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from contracts.models import Booking
+from contracts.views.common import can_act
 from devices.forms import DeviceFilterForm, DeviceForm
 from devices.models import Device
 from devices.selectors import devices_for, signature_stale_before
@@ -56,10 +58,14 @@ def device_list(request):
 @require_GET
 def device_detail(request, pk: int):
     device = _device_or_404(request, pk)
+    bookings = (Booking.objects.visible_to(request.user).filter(device=device)
+                .order_by("-active_from", "-pk"))
     return render(request, "devices/detail.html", {
         "device": device,
         "stale_before": signature_stale_before(),
         "can_edit": can_edit(request.user),
+        "bookings": bookings,
+        "can_book": can_act(request.user),
     })
 
 

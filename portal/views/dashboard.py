@@ -1,4 +1,4 @@
-"""The customer dashboard: organisation, team, devices and security status at a glance."""
+"""The customer dashboard: organisation, team, devices, costs and security status at a glance."""
 
 from __future__ import annotations
 
@@ -8,11 +8,37 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from contracts.charts import bar_chart, chart_size
+from contracts.selectors import (
+    bookings_ending_soon,
+    devices_without_service,
+    monthly_cost_projection,
+)
 from devices.selectors import device_summary_for
 from portal.mfa import backup_codes_left
-from portal.roles import STAFF_ROLES
+from portal.roles import STAFF_ROLES, OrganisationKind
 from portal.selectors import team_of
 from portal.tenancy import membership_of
+
+#: Cancelled services shown on the dashboard: ending within this many days, at most this many.
+ENDING_SOON_DAYS = 60
+ENDING_SOON_SHOWN = 5
+
+
+def _costs(user) -> dict:
+    """The "Kosten" card, in three queries: cost projection, devices without a running
+    booking (a count), cancelled bookings ending soon (with their devices)."""
+    projection = monthly_cost_projection(user, months=12)
+    bars = bar_chart(projection[1:])
+    return {
+        "current": projection[0][1],
+        "bars": bars,
+        "size": chart_size(len(bars)),
+        "devices_without_service": devices_without_service(user).count(),
+        "ending_soon": list(bookings_ending_soon(user, days=ENDING_SOON_DAYS)
+                            [:ENDING_SOON_SHOWN]),
+        "ending_soon_days": ENDING_SOON_DAYS,
+    }
 
 
 @login_required
@@ -26,6 +52,9 @@ def dashboard(request):
         user__is_active=True,
         user_id__in=TOTPDevice.objects.filter(confirmed=True).values("user_id"),
     ).count()
+    # Costs only for people of a customer: staff see many customers, a sum would mislead.
+    in_customer = (membership is not None
+                   and membership.organisation.kind == OrganisationKind.CUSTOMER)
     return render(request, "portal/dashboard.html", {
         "membership": membership,
         "organisation": membership.organisation if membership else None,
@@ -38,4 +67,5 @@ def dashboard(request):
         "backup_codes_left": backup_codes_left(user),
         "backup_codes_total": settings.PORTAL_BACKUP_CODE_COUNT,
         "is_staff_role": membership is not None and membership.role in STAFF_ROLES,
+        "costs": _costs(user) if in_customer else None,
     })

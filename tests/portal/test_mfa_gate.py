@@ -191,7 +191,10 @@ def test_walk_finds_every_pattern_and_every_exempt_name(admin_person):
                      "admin:portal_auditevent_changelist", "admin:django_q_schedule_change",
                      "devices:list", "devices:add", "devices:detail", "devices:edit",
                      "devices:retire", "devices:import", "devices:import_detail",
-                     "devices:import_confirm", "devices:import_cancel", "devices:export"):
+                     "devices:import_confirm", "devices:import_cancel", "devices:export",
+                     "contracts:contract", "contracts:cancel", "contracts:catalogue",
+                     "contracts:book", "contracts:remove", "contracts:withdraw",
+                     "contracts:change_tier"):
         assert expected in names, expected
     assert any(not u.named for u in urls), "unnamed patterns (admin redirects) are walked too"
     # No exempt name is a typo: each one is routed.

@@ -8,6 +8,8 @@ the rules in the ``portal/tenancy.py`` docstring.
 from __future__ import annotations
 
 import json
+from datetime import date
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,7 +19,9 @@ from django.contrib import admin
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils import timezone
 
+from contracts.models import Booking, Contract, Plan, PlanFamily, PlanUnit
 from devices.models import Device, DeviceImport, ImportStatus
 from portal.models import AccessLogEntry, AuditEvent, Membership, Organisation, User
 from portal.roles import CUSTOMER_ROLES, PROVIDER_ROLES, Role
@@ -67,20 +71,24 @@ PORTAL_MODELS = {"portal.organisation", "portal.membership", "portal.user",
                  "portal.auditevent", "portal.accesslogentry"}
 #: Every staff role works with the device inventory (changes: not the DPO, see below).
 DEVICE_MODELS = {"devices.device", "devices.deviceimport"}
+#: Every staff role sees the catalogue, contracts and bookings (changes: provider staff only).
+CONTRACT_MODELS = {"contracts.plan", "contracts.contract", "contracts.booking"}
+#: Models without tenant scoping that roles outside the provider may still list: the catalogue.
+SHARED_MODELS = {"contracts.plan"}
 DJANGO_Q_MODELS = {"django_q.schedule", "django_q.success", "django_q.failure"}
 if "orm" in settings.Q_CLUSTER:
     # django-q2 registers the admin of its queue table only with the ORM broker.
     DJANGO_Q_MODELS.add("django_q.ormq")
 #: The admin changelists each staff person may open; every other registered model refuses.
 OPENABLE_CHANGELISTS = {
-    "provider_admin": PORTAL_MODELS | DJANGO_Q_MODELS | DEVICE_MODELS,
+    "provider_admin": PORTAL_MODELS | DJANGO_Q_MODELS | DEVICE_MODELS | CONTRACT_MODELS,
     "provider_staff": {"portal.organisation", "portal.membership", "portal.user"}
-    | DEVICE_MODELS,
-    "dpo": PORTAL_MODELS | DEVICE_MODELS,
+    | DEVICE_MODELS | CONTRACT_MODELS,
+    "dpo": PORTAL_MODELS | DEVICE_MODELS | CONTRACT_MODELS,
     "partner_support": {"portal.organisation", "portal.membership", "portal.user"}
-    | DEVICE_MODELS,
+    | DEVICE_MODELS | CONTRACT_MODELS,
     "partner_support_b": {"portal.organisation", "portal.membership", "portal.user"}
-    | DEVICE_MODELS,
+    | DEVICE_MODELS | CONTRACT_MODELS,
 }
 CUSTOMER_KEYS = ("customer_a", "customer_b", "customer_direct")
 MARKER_ACTION = "test.tenancy"
@@ -107,12 +115,27 @@ def tenants(world):
             customer=orgs[key], created_by=people["provider_staff"], status=ImportStatus.DONE,
             file_name=f"inventar-{key}.csv", file_format="csv", file_size=1,
             file_sha256="0" * 64, counts={"new": 1, "changed": 0, "unchanged": 0, "invalid": 0})
+    plan = Plan.objects.create(code="tenancy-standard", name="Managed Client Standard",
+                               family=PlanFamily.MANAGED_CLIENT, tier="Standard",
+                               unit=PlanUnit.WORKSTATION, monthly_price=Decimal("8.00"))
+    contracts, bookings = {}, {}
+    for key in CUSTOMER_KEYS:
+        contracts[key] = Contract.objects.create(customer=orgs[key], start=date(2026, 1, 2))
+        # Booked by provider staff on behalf of the customer: partner support must not see who.
+        bookings[key] = Booking.objects.create(
+            customer=orgs[key], contract=contracts[key], device=devices[key], plan=plan,
+            plan_name=plan.name, family=plan.family, monthly_price=plan.monthly_price,
+            billing_mode=plan.billing_mode, booked_by=people["provider_staff"], on_behalf=True,
+            activated_at=timezone.now(), active_from=date(2026, 1, 2),
+            term_start=date(2026, 1, 2), min_term_end=date(2027, 1, 1))
     people_by_key = {**people, "loner": loner}
     return {
         **world,
         "people": people_by_key,
         "devices": devices,
         "imports": imports,
+        "contracts": contracts,
+        "bookings": bookings,
         "org_key": {org.pk: key for key, org in orgs.items()},
         "person_key": {user.pk: key for key, user in people_by_key.items()},
     }
@@ -162,7 +185,7 @@ def test_visible_to_follows_the_role_rules(tenants, person):
         seen = {org_key.get(org_id) for org_id in rows.values_list("organisation_id", flat=True)}
         assert seen == _expected_log_orgs(person), model.__name__
 
-    for model in (Device, DeviceImport):
+    for model in (Device, DeviceImport, Contract, Booking):
         seen = [org_key[org_id] for org_id in
                 model.objects.visible_to(user).values_list("customer_id", flat=True)]
         assert sorted(seen) == sorted(set(VISIBLE_ORGS[person]) & set(CUSTOMER_KEYS)), model
@@ -186,7 +209,7 @@ def test_nobody_else_sees_anything(tenants, who):
     else:
         user = make_person(Role.PROVIDER_ADMIN, tenants["orgs"]["provider"], is_active=False)
     for model in (Organisation, Membership, User, AuditEvent, AccessLogEntry, Device,
-                  DeviceImport):
+                  DeviceImport, Contract, Booking):
         assert not model.objects.visible_to(user).exists(), model.__name__
 
 
@@ -223,8 +246,10 @@ def test_admin_changelists_show_only_visible_rows(tenants, verified_client, pers
         opened.add(_model_label(model))
         cl = response.context["cl"]
         if expected is None:
-            # A model without tenant scoping is for the provider only.
-            assert person in PROVIDER_PERSONS, f"{person} opened {model}"
+            # A model without tenant scoping is for the provider only (the catalogue apart).
+            assert (person in PROVIDER_PERSONS
+                    or _model_label(model) in SHARED_MODELS), f"{person} opened {model}"
+            assert cl.result_count == model.objects.count(), _model_label(model)
             continue
         assert len(expected) < cl.list_per_page  # the whole list is on the first page
         assert {obj.pk for obj in cl.result_list} == expected, _model_label(model)
@@ -241,8 +266,8 @@ def test_admin_changelists_show_only_visible_rows(tenants, verified_client, pers
 def test_admin_search_does_not_cross_tenants(tenants, verified_client, person):
     user = tenants["people"][person]
     client = verified_client(user)
-    for model in (Organisation, Membership, User, Device, DeviceImport):
-        for term in ("Kunde", "Partner", "example.com", "SN-MARKER", "inventar"):
+    for model in (Organisation, Membership, User, Device, DeviceImport, Contract, Booking):
+        for term in ("Kunde", "Partner", "example.com", "SN-MARKER", "inventar", "host-"):
             response = client.get(_changelist_url(model), {"q": term})
             assert response.status_code == 200
             found = {obj.pk for obj in response.context["cl"].result_list}
@@ -264,7 +289,7 @@ def test_admin_object_pages_of_other_tenants_are_refused(tenants, verified_clien
     index = reverse("admin:index")
     checked = 0
     for model in (Organisation, Membership, User, AuditEvent, AccessLogEntry, Device,
-                  DeviceImport):
+                  DeviceImport, Contract, Booking):
         hidden = model.objects.exclude(pk__in=model.objects.visible_to(user).values("pk"))
         assert hidden.exists(), model
         for obj in hidden:

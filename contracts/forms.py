@@ -1,0 +1,74 @@
+"""Forms of the contract pages: book a plan for devices, change the tier of a booking.
+
+The forms only read and shape input; the rules (who may book, which device fits, one running
+booking per device and family) live in ``contracts.services``, which check them again.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Plan
+from devices.models import Device
+from portal.models import Organisation, User
+
+
+class DeviceChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Device) -> str:
+        return f"{obj.hostname} ({obj.serial_number})"
+
+
+class BookingForm(forms.Form):
+    """A plan and one or many devices. The choices are the customer's active devices; the
+    check against the plan and running bookings happens in ``clean``, so that a second submit
+    of the same booking gets a clear message rather than "invalid choice"."""
+
+    plan = forms.ModelChoiceField(label=_("Leistung"), queryset=Plan.objects.none(),
+                                  widget=forms.HiddenInput)
+    devices = DeviceChoiceField(
+        label=_("Geräte"), queryset=Device.objects.none(), widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Bitte wählen Sie mindestens ein Gerät.")})
+
+    def __init__(self, *args, actor: User, customer: Organisation, bookable, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bookable = bookable
+        self.fields["plan"].queryset = Plan.objects.filter(is_active=True)
+        self.fields["devices"].queryset = Device.objects.visible_to(actor).filter(
+            customer=customer, retired_at__isnull=True).order_by("hostname")
+
+    def clean(self):
+        cleaned = super().clean()
+        plan, devices = cleaned.get("plan"), cleaned.get("devices")
+        if plan is None or not devices:
+            return cleaned
+        allowed = set(self.bookable(plan).values_list("pk", flat=True))
+        refused = [device for device in devices if device.pk not in allowed]
+        if refused:
+            raise forms.ValidationError(
+                _("Für %(devices)s ist %(plan)s nicht buchbar: das Gerät passt nicht zur "
+                  "Leistung oder hat schon eine Leistung aus %(family)s (vielleicht haben Sie "
+                  "die Buchung gerade schon abgeschickt). Wechseln Sie dort gegebenenfalls die "
+                  "Stufe.")
+                % {"devices": ", ".join(d.hostname for d in refused), "plan": plan.name,
+                   "family": plan.get_family_display()})
+        return cleaned
+
+
+class TierForm(forms.Form):
+    """Another plan of the same family for a booking."""
+
+    plan = forms.ModelChoiceField(label=_("Neue Stufe"), queryset=Plan.objects.none(),
+                                  widget=forms.RadioSelect, empty_label=None)
+
+    def __init__(self, *args, booking, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = (Plan.objects.filter(family=booking.family, is_active=True)
+                                        .exclude(pk=booking.plan_id))
+        self.fields["plan"].label_from_instance = _tier_label
+
+
+def _tier_label(plan: Plan) -> str:
+    from contracts.templatetags.contract_terms import eur
+
+    return f"{plan.name} – {eur(plan.monthly_price)}"

@@ -1,0 +1,340 @@
+"""The contract self-service pages: catalogue, booking, removal, tier change, contract page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from contracts.catalogue import plans_seed
+from contracts.models import Booking, BookingState, Contract, ContractStatus, Plan
+from contracts.services import booking_create
+from portal.periods import BERLIN, notice_end
+from tests.factories import DeviceFactory
+
+pytestmark = pytest.mark.django_db
+
+BOOKED_AT = datetime(2026, 11, 20, 10, 0, tzinfo=BERLIN)
+
+
+@pytest.fixture
+def plans(db):
+    return {plan.code: plan for plan in plans_seed()}
+
+
+@pytest.fixture
+def customer(world):
+    return world["orgs"]["customer_a"]
+
+
+@pytest.fixture
+def admin(world):
+    return world["people"]["customer_admin"]
+
+
+def _book(actor, customer, plan, count=1, **device_kwargs):
+    devices = [DeviceFactory(customer=customer, **device_kwargs) for _ in range(count)]
+    return booking_create(actor=actor, customer=customer, plan=plan, devices=devices)
+
+
+def _text(response) -> str:
+    return response.content.decode()
+
+
+# --- catalogue -------------------------------------------------------------------------------
+
+
+def test_catalogue_shows_families_prices_and_rules(verified_client, world, plans):
+    client = verified_client(world["people"]["customer_member"])
+    response = client.get(reverse("contracts:catalogue"))
+    assert response.status_code == 200
+    body = _text(response)
+    for text in ("Managed Client", "Server Management", "Anti-Virus Management",
+                 "5,00 €", "8,00 €", "12,60 €", "149,00 €", "2,50 €",
+                 "Automatische Softwareverteilung", "✓",
+                 "12 Monate Mindestlaufzeit, danach monatlich; Kündigung 15 Tage zum Monatsende",
+                 "12 Monate Mindestlaufzeit, danach jeweils um 12 Monate; "
+                 "Kündigung 3 Monate zum Laufzeitende",
+                 "Keine Mindestlaufzeit, Verlängerung monatlich; "
+                 "Kündigung 15 Tage zum Monatsende"):
+        assert text in body, text
+    # A member reads, but gets no booking buttons.
+    assert reverse("contracts:book") not in body
+
+
+def test_catalogue_matrix_ticks_by_tier(verified_client, admin, plans):
+    body = _text(verified_client(admin).get(reverse("contracts:catalogue")))
+    row = body.split("Hardwaretausch am nächsten Werktag")[1].split("</tr>")[0]
+    # Basis and Standard lack the hardware swap, Premium has it.
+    assert row.count("nicht enthalten") == 2
+    assert row.count(">✓<") == 1
+    assert f"{reverse('contracts:book')}?plan=mc-standard" in body
+
+
+# --- booking ---------------------------------------------------------------------------------
+
+
+@time_machine.travel(BOOKED_AT, tick=False)
+def test_booking_flow_end_to_end(verified_client, admin, customer, plans, world):
+    pc1 = DeviceFactory(customer=customer, hostname="pc-eins")
+    pc2 = DeviceFactory(customer=customer, hostname="pc-zwei")
+    server = DeviceFactory(customer=customer, hostname="srv-eins", kind="server")
+    retired = DeviceFactory(customer=customer, hostname="pc-alt",
+                            retired_at=datetime(2026, 1, 1, tzinfo=BERLIN))
+    foreign = DeviceFactory(customer=world["orgs"]["customer_b"], hostname="pc-fremd")
+    plan = plans["mc-standard"]
+    client = verified_client(admin)
+    url = reverse("contracts:book")
+
+    body = _text(client.get(url))
+    assert "Managed Client Standard wählen" in body
+
+    body = _text(client.get(url, {"plan": "mc-standard"}))
+    assert "pc-eins" in body and "pc-zwei" in body
+    for hidden in ("srv-eins", "pc-alt", "pc-fremd"):
+        assert hidden not in body
+
+    data = {"plan": plan.pk, "devices": [pc1.pk, pc2.pk]}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    body = _text(response)
+    assert "16,00 €" in body
+    assert "21.11.2026" in body  # active from the day after activation
+    assert "20.11.2027" in body  # minimum term: 12 months from 21.11.2026
+    earliest = notice_end(plan.notice_rule(), received=date(2026, 11, 20),
+                          start=date(2026, 11, 21))
+    assert earliest == date(2027, 11, 30)
+    assert earliest.strftime("%d.%m.%Y") in body
+    assert f'name="devices" value="{pc1.pk}"' in body
+    assert not Booking.objects.exists()
+
+    response = client.post(url, {**data, "confirm": "1"}, follow=True)
+    assert response.status_code == 200
+    bookings = Booking.objects.filter(customer=customer).order_by("device__hostname")
+    assert [b.device.hostname for b in bookings] == ["pc-eins", "pc-zwei"]
+    assert all(b.active_from == date(2026, 11, 21) for b in bookings)
+    assert all(b.min_term_end == date(2027, 11, 20) for b in bookings)
+    assert not any(b.on_behalf for b in bookings)
+    assert "für 2 Geräte gebucht und ab 21.11.2026 aktiv" in _text(response)
+    assert response.redirect_chain[-1][0] == reverse("contracts:contract")
+
+    # The same confirmation again (double click, back button): no duplicate, a clear message.
+    response = client.post(url, {**data, "confirm": "1"})
+    assert response.status_code == 200
+    assert "vielleicht haben Sie die Buchung gerade schon abgeschickt" in _text(response)
+    assert Booking.objects.count() == 2
+
+    # Devices of other customers and unfitting devices are refused.
+    response = client.post(url, {"plan": plan.pk, "devices": [foreign.pk]})
+    assert "Auswahl" in _text(response) or "gültig" in _text(response)
+    response = client.post(url, {"plan": plan.pk, "devices": [server.pk]})
+    assert "nicht buchbar" in _text(response)
+    assert Booking.objects.count() == 2
+    assert retired.bookings.count() == 0
+
+
+def test_isa_plan_is_refused_before_confirmation(verified_client, admin, customer, plans):
+    server = DeviceFactory(customer=customer, kind="server")
+    client = verified_client(admin)
+    response = client.post(reverse("contracts:book"),
+                           {"plan": plans["srv-plus"].pk, "devices": [server.pk]})
+    assert "Infrastrukturanalyse" in _text(response)
+    assert "Kostenpflichtig buchen" not in _text(response)
+
+
+def test_partner_support_books_on_behalf_of_a_customer_it_sees(verified_client, world, plans):
+    customer = world["orgs"]["customer_a"]
+    device = DeviceFactory(customer=customer)
+    client = verified_client(world["people"]["partner_support"])
+    url = reverse("contracts:book")
+    assert "Kunde wählen" in _text(client.get(url))
+    assert "Kunde B" not in _text(client.get(url))
+    response = client.post(url, {"kunde": customer.pk, "plan": plans["mc-basis"].pk,
+                                 "devices": [device.pk], "confirm": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('contracts:contract')}?kunde={customer.pk}"
+    assert Booking.objects.get().on_behalf
+    # A customer of another partner is not there for it.
+    other = world["orgs"]["customer_b"]
+    assert client.get(url, {"kunde": other.pk}).status_code == 404
+
+
+# --- removal, withdrawal, tier change ---------------------------------------------------------
+
+
+def test_removal_preview_shows_the_end_and_confirm_sets_it(verified_client, admin, customer,
+                                                          plans):
+    with time_machine.travel(BOOKED_AT, tick=False):
+        (booking,) = _book(admin, customer, plans["mc-standard"])
+    received = date(2027, 3, 10)
+    expected = notice_end(booking.notice_rule(), received=received, start=booking.term_start)
+    assert expected == date(2027, 11, 30)
+    url = reverse("contracts:remove", args=[booking.pk])
+    with time_machine.travel(datetime(2027, 3, 10, 9, 0, tzinfo=BERLIN), tick=False):
+        client = verified_client(admin)
+        body = _text(client.get(url))
+        assert "30.11.2027" in body
+        assert "November 2027" in body  # the last billed month
+        response = client.post(url, {"next": reverse("devices:detail",
+                                                     args=[booking.device_id])})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("devices:detail", args=[booking.device_id])
+    booking.refresh_from_db()
+    assert booking.state == BookingState.ENDING
+    assert booking.effective_end == expected
+    assert booking.removal_received == received
+
+    # The device page lists it as cancelled with its end, and offers the withdrawal.
+    with time_machine.travel(datetime(2027, 3, 11, 9, 0, tzinfo=BERLIN), tick=False):
+        client = verified_client(admin)
+        body = _text(client.get(reverse("devices:detail", args=[booking.device_id])))
+        assert "Leistungen" in body and "30.11.2027" in body
+        withdraw = reverse("contracts:withdraw", args=[booking.pk])
+        assert withdraw in body
+        assert client.get(withdraw).status_code == 405
+        response = client.post(withdraw)
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.state == BookingState.ACTIVE and booking.effective_end is None
+
+
+def test_external_next_is_ignored(verified_client, admin, customer, plans):
+    (booking,) = _book(admin, customer, plans["mc-basis"])
+    response = verified_client(admin).post(reverse("contracts:remove", args=[booking.pk]),
+                                           {"next": "https://evil.example/"})
+    assert response["Location"] == reverse("contracts:contract")
+
+
+def test_change_tier(verified_client, admin, customer, plans):
+    (booking,) = _book(admin, customer, plans["mc-basis"])
+    client = verified_client(admin)
+    url = reverse("contracts:change_tier", args=[booking.pk])
+    body = _text(client.get(url))
+    assert "Managed Client Premium" in body and "Server Management" not in body
+    body = _text(client.post(url, {"plan": plans["mc-premium"].pk}))
+    assert "7,60 €" in body  # the difference per month
+    assert Booking.objects.count() == 1
+    response = client.post(url, {"plan": plans["mc-premium"].pk, "confirm": "1"})
+    assert response.status_code == 302
+    successor = Booking.objects.get(state=BookingState.ACTIVE)
+    assert successor.plan_name == "Managed Client Premium"
+    assert successor.replaces_id == booking.pk
+    assert successor.term_start == booking.term_start
+
+
+# --- contract page and cancellation ----------------------------------------------------------
+
+
+def test_contract_page_without_contract(verified_client, admin, plans):
+    body = _text(verified_client(admin).get(reverse("contracts:contract")))
+    assert "Noch kein Vertrag" in body
+    assert reverse("contracts:book") in body
+    assert "Rahmenvertrag kündigen" not in body
+
+
+def test_contract_page_lists_bookings_total_and_rules(verified_client, admin, customer, plans):
+    with time_machine.travel(BOOKED_AT, tick=False):
+        _book(admin, customer, plans["mc-standard"], count=2)
+        _book(admin, customer, plans["av"])
+    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=BERLIN), tick=False):
+        client = verified_client(admin)
+        body = _text(client.get(reverse("contracts:contract")))
+    for text in ("21.11.2026", "20.11.2027", "2026-01", "18,50 €", "Managed Client Standard",
+                 "Anti-Virus Management", "Rahmenvertrag kündigen",
+                 "12 Monate Mindestlaufzeit, danach monatlich; Kündigung 15 Tage zum Monatsende"):
+        assert text in body, text
+
+
+def test_contract_cancellation_preview_and_confirm(verified_client, admin, customer, plans):
+    with time_machine.travel(BOOKED_AT, tick=False):
+        _book(admin, customer, plans["mc-standard"])
+    url = reverse("contracts:cancel")
+    with time_machine.travel(datetime(2027, 3, 10, 9, 0, tzinfo=BERLIN), tick=False):
+        client = verified_client(admin)
+        assert "30.11.2027" in _text(client.get(url))
+        response = client.post(url, follow=True)
+    assert "endet am 30.11.2027" in _text(response)
+    contract = Contract.objects.get(customer=customer)
+    assert contract.status == ContractStatus.ENDING
+    assert contract.effective_end == date(2027, 11, 30)
+    assert Booking.objects.get().state == BookingState.ENDING
+
+
+# --- who may do what -------------------------------------------------------------------------
+
+
+def test_member_reads_but_may_not_act(verified_client, world, customer, plans):
+    admin = world["people"]["customer_admin"]
+    (booking,) = _book(admin, customer, plans["mc-basis"])
+    client = verified_client(world["people"]["customer_member"])
+    body = _text(client.get(reverse("contracts:contract")))
+    assert "Managed Client Basis" in body
+    assert reverse("contracts:remove", args=[booking.pk]) not in body
+    assert "Rahmenvertrag kündigen" not in body
+    device = DeviceFactory(customer=customer)
+    posts = [
+        (reverse("contracts:book"), {"plan": plans["mc-basis"].pk, "devices": [device.pk],
+                                     "confirm": "1"}),
+        (reverse("contracts:remove", args=[booking.pk]), {}),
+        (reverse("contracts:withdraw", args=[booking.pk]), {}),
+        (reverse("contracts:change_tier", args=[booking.pk]),
+         {"plan": plans["mc-premium"].pk, "confirm": "1"}),
+        (reverse("contracts:cancel"), {}),
+    ]
+    for url, data in posts:
+        assert client.post(url, data).status_code == 403, url
+    assert Booking.objects.count() == 1
+    assert Booking.objects.get().state == BookingState.ACTIVE
+    assert Contract.objects.get().status == ContractStatus.ACTIVE
+
+
+def test_other_tenants_booking_is_not_found(verified_client, world, customer, plans):
+    (booking,) = _book(world["people"]["customer_admin"], customer, plans["mc-basis"])
+    client = verified_client(world["people"]["customer_admin_b"])
+    for name in ("remove", "change_tier"):
+        assert client.get(reverse(f"contracts:{name}", args=[booking.pk])).status_code == 404
+    for name in ("remove", "withdraw", "change_tier"):
+        assert client.post(reverse(f"contracts:{name}", args=[booking.pk])).status_code == 404
+    assert "Noch kein Vertrag" in _text(client.get(reverse("contracts:contract")))
+    assert Booking.objects.get().state == BookingState.ACTIVE
+
+
+def test_dpo_reads_but_may_not_book(verified_client, world, plans):
+    client = verified_client(world["people"]["dpo"])
+    assert client.get(reverse("contracts:catalogue")).status_code == 200
+    assert client.get(reverse("contracts:book")).status_code == 403
+
+
+def test_nav_links_the_contract(verified_client, admin, plans):
+    body = _text(verified_client(admin).get(reverse("devices:list")))
+    assert f'href="{reverse("contracts:contract")}"' in body
+
+
+# --- query budget ----------------------------------------------------------------------------
+
+
+def _contract_page_queries(client) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(reverse("contracts:contract")).status_code == 200
+    return len(context.captured_queries)
+
+
+def test_contract_page_queries_do_not_grow_with_bookings(verified_client, world, plans):
+    plan = plans["mc-standard"]
+    small_customer = world["orgs"]["customer_a"]
+    big_customer = world["orgs"]["customer_direct"]
+    _book(world["people"]["customer_admin"], small_customer, plan, count=3)
+    big = _book(world["people"]["customer_admin_direct"], big_customer, plan, count=20)
+    Booking.objects.filter(pk__in=[b.pk for b in big[:5]]).update(
+        state=BookingState.ENDING, effective_end=date(2099, 1, 31))
+    small = _contract_page_queries(verified_client(world["people"]["customer_admin"]))
+    large = _contract_page_queries(verified_client(world["people"]["customer_admin_direct"]))
+    assert small == large
+
+
+def test_plan_catalogue_is_seeded(plans):
+    assert Plan.objects.count() == 7
