@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from contracts.catalogue import plans_seed
 from contracts.models import Booking, BookingState, Contract, ContractStatus, Plan
-from contracts.services import booking_create
+from contracts.services import booking_change_tier, booking_create
 from portal.periods import BERLIN, notice_end
 from tests.factories import DeviceFactory
 
@@ -338,3 +338,39 @@ def test_contract_page_queries_do_not_grow_with_bookings(verified_client, world,
 
 def test_plan_catalogue_is_seeded(plans):
     assert Plan.objects.count() == 7
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(url).status_code == 200
+    return len(context.captured_queries)
+
+
+def test_booking_page_queries_do_not_grow_with_devices(verified_client, world, plans):
+    """The device choice of the booking page, at 3 and at 30 devices (some already booked)."""
+    plan = plans["mc-standard"]
+    url = f"{reverse('contracts:book')}?plan={plan.code}"
+    small_admin = world["people"]["customer_admin"]
+    large_admin = world["people"]["customer_admin_direct"]
+    for _ in range(3):
+        DeviceFactory(customer=world["orgs"]["customer_a"])
+    for _ in range(25):
+        DeviceFactory(customer=world["orgs"]["customer_direct"])
+    _book(large_admin, world["orgs"]["customer_direct"], plans["mc-basis"], count=5)
+    small = _queries(verified_client(small_admin), url)
+    large = _queries(verified_client(large_admin), url)
+    assert small == large
+
+
+def test_device_page_queries_do_not_grow_with_bookings(verified_client, world, plans):
+    """The device detail lists its bookings (ended tier changes included) without N+1."""
+    customer = world["orgs"]["customer_a"]
+    admin = world["people"]["customer_admin"]
+    plain = DeviceFactory(customer=customer)
+    booked = _book(admin, customer, plans["mc-basis"])[0]
+    for code in ("mc-standard", "mc-premium", "mc-standard", "mc-basis"):
+        booked = booking_change_tier(actor=admin, booking=booked, plan=plans[code])
+    client = verified_client(admin)
+    few = _queries(client, reverse("devices:detail", args=[plain.pk]))
+    many = _queries(client, reverse("devices:detail", args=[booked.device_id]))
+    assert few == many
