@@ -436,12 +436,23 @@ def contracts_end_due(*, today: date | None = None) -> dict[str, int]:
                 status=ContractStatus.ENDED, updated_at=timezone.now())
             if moved:
                 contract = Contract.objects.select_related("customer").get(pk=contract_id)
+                sessions = _end_customer_sessions(contract.customer)
                 audit_event_record(actor=None, action="contract.ended", target=contract,
                                    organisation=contract.customer,
                                    details={"effective_end": str(contract.effective_end),
-                                            "purge_on": str(contract.purge_on)})
+                                            "purge_on": str(contract.purge_on),
+                                            "sessions_ended": sessions})
                 ended["contracts"] += 1
     return ended
+
+
+def _end_customer_sessions(customer: Organisation) -> int:
+    """At the end of the contract every access of the customer's people ends (003 § 24.1):
+    logins are refused from now on, and running sessions are ended here."""
+    from portal.models import PersonSession
+
+    people = User.objects.filter(memberships__organisation=customer).values("pk")
+    return PersonSession.objects.filter(user_id__in=people).delete()[0]
 
 
 def customer_access_ended(organisation: Organisation | None, *, today: date | None = None

@@ -525,3 +525,16 @@ def test_after_the_contract_ended_its_people_cannot_log_in(world, catalogue, cus
     response = client.post(LOGIN_URL, {"login": other.email, "password": PASSWORD})
     assert response.status_code == 302
     assert client.session.get(SESSION_KEY) == str(other.pk)
+
+
+def test_running_sessions_of_the_customer_end_with_the_contract(world, catalogue, customer,
+                                                                booker, verified_client):
+    _cancelled_contract(catalogue, customer, booker)
+    client = verified_client(world["people"]["customer_member"])
+    assert client.get("/").status_code == 200
+    with at(date(2027, 4, 1)):
+        contracts_end_due()
+    response = client.get("/")
+    assert response.status_code == 302 and "/konto/login/" in response["Location"]
+    event = events("contract.ended").get()
+    assert event.details["sessions_ended"] >= 1
