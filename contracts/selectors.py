@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from contracts.models import Booking, BookingState
+from contracts.models import Booking, BookingState, Contract
 from devices.models import Device
 from portal.periods import add_months, billed_months, month_end
 
@@ -59,7 +59,8 @@ def monthly_cost_projection(user, *, today: date | None = None,
 
 def devices_without_service(user) -> QuerySet[Device]:
     """Active devices the user sees that have no running booking (of any product family)."""
-    running = Booking.objects.filter(device_id=OuterRef("pk"), state__in=RUNNING_STATES)
+    running = Booking.objects.visible_to(user).filter(device_id=OuterRef("pk"),
+                                                      state__in=RUNNING_STATES)
     return (Device.objects.visible_to(user)
             .filter(retired_at__isnull=True)
             .filter(~Exists(running))
@@ -76,3 +77,21 @@ def bookings_ending_soon(user, days: int = 60, *, today: date | None = None
                     effective_end__lte=today + timedelta(days=days))
             .select_related("device")
             .order_by("effective_end", "device__hostname", "pk"))
+
+
+def contract_of(user, customer) -> Contract | None:
+    """The framework contract of ``customer`` if the user may see it."""
+    return Contract.objects.visible_to(user).filter(customer=customer).first()
+
+
+def bookable_devices(user, customer, plan) -> QuerySet[Device]:
+    """The customer's active devices that fit ``plan`` and have no running booking in its
+    family: what the booking page offers (``booking_create`` checks the same rules)."""
+    from contracts.services import UNIT_KINDS
+
+    devices = Device.objects.visible_to(user).filter(customer=customer, retired_at__isnull=True)
+    if plan.unit in UNIT_KINDS:
+        devices = devices.filter(kind__in=list(UNIT_KINDS[plan.unit]))
+    running = Booking.objects.visible_to(user).filter(
+        device_id=OuterRef("pk"), family=plan.family, state__in=RUNNING_STATES)
+    return devices.filter(~Exists(running)).order_by("hostname")

@@ -110,18 +110,29 @@ def booking_quote(*, plan: Plan, devices: list[Device], today: date | None = Non
 
 # --- Checks -------------------------------------------------------------------------------------
 
+def contract_booking_problem(contract: Contract | None, plan: Plan) -> str | None:
+    """What stops booking ``plan`` under ``contract`` (None: no contract yet), as a message;
+    the booking page shows it before confirmation and ``booking_create`` refuses with it."""
+    if not plan.is_active:
+        return _("Die Leistung %(plan)s ist nicht mehr buchbar.") % {"plan": plan.name}
+    if contract is not None and contract.status != ContractStatus.ACTIVE:
+        return _("Der Rahmenvertrag ist gekündigt; neue Buchungen sind nicht mehr möglich.")
+    if plan.requires_isa and (contract is None or contract.isa_completed_on is None):
+        return _("%(plan)s setzt eine Infrastrukturanalyse (ISA) voraus, die noch nicht erfasst "
+                 "ist. Bitte sprechen Sie uns an.") % {"plan": plan.name}
+    return None
+
+
+def plan_fits(plan: Plan, device: Device) -> bool:
+    """Whether a device's kind fits the plan's unit (a server plan needs a server)."""
+    return plan.unit not in UNIT_KINDS or device.kind in UNIT_KINDS[plan.unit]
+
+
 def _check_bookable(plan: Plan, contract: Contract, devices: Iterable[Device],
                     customer: Organisation) -> None:
-    if not plan.is_active:
-        raise ValidationError(_("Die Leistung %(plan)s ist nicht mehr buchbar.")
-                              % {"plan": plan.name})
-    if contract.status != ContractStatus.ACTIVE:
-        raise ValidationError(_("Der Rahmenvertrag ist gekündigt; neue Buchungen sind nicht "
-                                "mehr möglich."))
-    if plan.requires_isa and contract.isa_completed_on is None:
-        raise ValidationError(_("%(plan)s setzt eine Infrastrukturanalyse (ISA) voraus, die "
-                                "noch nicht erfasst ist. Bitte sprechen Sie uns an.")
-                              % {"plan": plan.name})
+    problem = contract_booking_problem(contract, plan)
+    if problem:
+        raise ValidationError(problem)
     errors = []
     running = set(Booking.objects.filter(
         device__in=list(devices), family=plan.family,
@@ -131,7 +142,7 @@ def _check_bookable(plan: Plan, contract: Contract, devices: Iterable[Device],
             raise PermissionDenied(_("Dieses Gerät gehört nicht zu diesem Kunden."))
         if device.retired_at is not None:
             errors.append(_("%(device)s ist ausgemustert.") % {"device": device.hostname})
-        elif plan.unit in UNIT_KINDS and device.kind not in UNIT_KINDS[plan.unit]:
+        elif not plan_fits(plan, device):
             errors.append(_("%(plan)s passt nicht zu %(device)s (%(kind)s).")
                           % {"plan": plan.name, "device": device.hostname,
                              "kind": device.get_kind_display()})

@@ -34,13 +34,13 @@ from devices.selectors import last_stale_signature_date
 from devices.services import (
     EDITABLE_FIELDS,
     MESSAGES_KEPT,
-    _unique_errors,
     device_create,
     device_export_record,
     device_import_cancel,
     device_import_confirm,
     device_import_upload,
     device_retire,
+    device_unique_errors,
     device_update,
 )
 from portal.admin.base import ReadOnlyAdmin, TenantScopedAdmin, run_service_action
@@ -142,7 +142,7 @@ class DeviceAdminForm(forms.ModelForm):
         except ValidationError as exc:
             self._update_errors(exc)
         if self.instance.customer_id:
-            for name, problems in _unique_errors(self.instance).items():
+            for name, problems in device_unique_errors(self.instance).items():
                 if name not in self.errors:  # a value that failed its own check is not saved
                     self.add_error(name, problems)
 

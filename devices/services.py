@@ -36,7 +36,7 @@ def require_device_editor(actor: User, customer: Organisation) -> None:
         raise PermissionDenied(_("Sie dürfen die Geräte dieses Kunden nicht ändern."))
 
 
-def _unique_errors(device: Device) -> dict[str, list[str]]:
+def device_unique_errors(device: Device) -> dict[str, list[str]]:
     """Readable messages for the uniqueness rules (before the database has to refuse)."""
     errors: dict[str, list[str]] = {}
     others = Device.objects.exclude(pk=device.pk)
@@ -57,7 +57,7 @@ def _save_checked(device: Device, **kwargs) -> None:
     device.serial_number = device.serial_number.strip().upper()
     device.hostname = device.hostname.strip()
     device.full_clean(validate_constraints=False)
-    errors = _unique_errors(device)
+    errors = device_unique_errors(device)
     if errors:
         raise ValidationError(errors)
     try:

@@ -38,6 +38,16 @@ class CancellationNotAllowed(Exception):  # noqa: N818 - the public name is fixe
     """Ordinary cancellation is excluded for this rule; the message can be shown as it is."""
 
 
+def _(text: str) -> str:
+    """The person's language when Django is set up (the portal); the German text otherwise."""
+    try:
+        from django.utils.translation import gettext
+
+        return gettext(text)
+    except Exception:  # noqa: BLE001 - no Django settings: plain Python use of this module
+        return text
+
+
 # --- Small helpers ---------------------------------------------------------------------------
 
 def _require_date(value: object, name: str) -> date:
@@ -231,10 +241,10 @@ def notice_end(rule: NoticeRule, *, received: date, start: date | None = None) -
     if start is not None:
         _require_date(start, "start")
     if rule.anchor == "none":
-        raise CancellationNotAllowed(
+        raise CancellationNotAllowed(_(
             "Eine ordentliche Kündigung ist für diese Leistung ausgeschlossen. Eine "
             "außerordentliche Kündigung ist nur über Ihren Ansprechpartner beim Anbieter möglich."
-        )
+        ))
     if (rule.min_term is not None or rule.anchor == "term_end") and start is None:
         raise ValueError("This rule has a minimum term: the start of the term is needed.")
     if rule.anchor == "term_end":

@@ -17,18 +17,19 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from contracts.forms import BookingForm, TierForm
-from contracts.models import BookingState, Contract, ContractStatus, Plan
+from contracts.models import BookingState, Plan
+from contracts.selectors import bookable_devices, contract_of
 from contracts.services import (
     booking_change_tier,
     booking_create,
     booking_quote,
     booking_remove,
     booking_withdraw_removal,
+    contract_booking_problem,
     removal_preview,
 )
 from contracts.views.common import (
     CUSTOMER_PARAM,
-    bookable_devices,
     booking_or_404,
     contract_url,
     customer_for,
@@ -44,15 +45,9 @@ def _day(value) -> str:
     return date_format(value, "SHORT_DATE_FORMAT")
 
 
-def _contract_problem(customer, plan: Plan) -> str | None:
+def _contract_problem(user, customer, plan: Plan) -> str | None:
     """What stops a booking before the customer confirms (the service checks it again)."""
-    contract = Contract.objects.filter(customer=customer).first()
-    if contract is not None and contract.status != ContractStatus.ACTIVE:
-        return _("Der Rahmenvertrag ist gekündigt; neue Buchungen sind nicht mehr möglich.")
-    if plan.requires_isa and (contract is None or contract.isa_completed_on is None):
-        return _("%(plan)s setzt eine Infrastrukturanalyse (ISA) voraus, die noch nicht erfasst "
-                 "ist. Bitte sprechen Sie uns an.") % {"plan": plan.name}
-    return None
+    return contract_booking_problem(contract_of(user, customer), plan)
 
 
 @login_required
@@ -69,14 +64,14 @@ def book(request):
         })
 
     def bookable(plan):
-        return bookable_devices(customer, plan, user)
+        return bookable_devices(user, customer, plan)
 
     if request.method == "POST":
         form = BookingForm(request.POST, actor=user, customer=customer, bookable=bookable)
         if form.is_valid():
             plan = form.cleaned_data["plan"]
             devices = list(form.cleaned_data["devices"])
-            problem = _contract_problem(customer, plan)
+            problem = _contract_problem(user, customer, plan)
             if problem:
                 form.add_error(None, problem)
             elif "confirm" in request.POST:
@@ -112,7 +107,7 @@ def book(request):
         "show_customer": picks_customer(user),
         "plans": Plan.objects.filter(is_active=True).order_by("family", "sort_order",
                                                              "monthly_price"),
-        "contract_problem": _contract_problem(customer, plan) if plan else None,
+        "contract_problem": _contract_problem(user, customer, plan) if plan else None,
     })
 
 

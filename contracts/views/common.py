@@ -5,15 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from contracts.models import Booking, BookingState
-from contracts.services import BOOKING_ROLES, UNIT_KINDS
-from devices.models import Device
+from contracts.models import Booking
+from contracts.services import BOOKING_ROLES
 from portal.models import Organisation, User
 from portal.roles import CUSTOMER_ROLES, OrganisationKind
 from portal.tenancy import membership_of, role_of
@@ -80,14 +78,3 @@ def booking_or_404(request, pk: int) -> Booking:
     bookings = Booking.objects.visible_to(request.user).select_related(
         "device", "plan", "contract", "customer")
     return get_object_or_404(bookings, pk=pk)
-
-
-def bookable_devices(customer: Organisation, plan, user: User):
-    """The customer's active devices that fit ``plan`` and have no running booking in its
-    family: what the booking page offers."""
-    devices = Device.objects.visible_to(user).filter(customer=customer, retired_at__isnull=True)
-    if plan.unit in UNIT_KINDS:
-        devices = devices.filter(kind__in=list(UNIT_KINDS[plan.unit]))
-    running = Booking.objects.filter(family=plan.family,
-                                     state__in=[BookingState.ACTIVE, BookingState.ENDING])
-    return devices.exclude(Q(pk__in=running.values("device_id"))).order_by("hostname")

@@ -250,7 +250,7 @@ def test_conflict_after_the_form_check_is_a_message_not_a_crash(world, devices,
     refuses, the person gets a message and the form again, nothing is saved."""
     from devices import admin as device_admin
 
-    monkeypatch.setattr(device_admin, "_unique_errors", lambda device: {})
+    monkeypatch.setattr(device_admin, "device_unique_errors", lambda device: {})
     client = verified_client(world["people"]["provider_staff"])
     url = reverse("admin:devices_device_add")
     response = client.post(url, _form(customer=world["orgs"]["customer_a"].pk,

@@ -123,7 +123,7 @@ def test_invalid_kind_is_a_field_error(admin, customer):
 def test_a_lost_race_becomes_a_readable_error_not_an_integrity_error(admin, customer,
                                                                      monkeypatch):
     create(admin, customer, serial="SN-1")
-    monkeypatch.setattr(services, "_unique_errors", lambda device: {})
+    monkeypatch.setattr(services, "device_unique_errors", lambda device: {})
     with pytest.raises(ValidationError) as caught:
         create(admin, customer, serial="SN-1", hostname="pc-02")
     assert not isinstance(caught.value, IntegrityError)
