@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from devices.validators import validate_not_after_today
+from portal.models.jobs import ClaimedJob
 from portal.tenancy import TenantManager
 
 
@@ -32,8 +34,10 @@ class Device(models.Model):
     operating_system = models.CharField(_("Betriebssystem"), max_length=100, blank=True)
     location = models.CharField(_("Standort / Raum"), max_length=200, blank=True)
     agent_id = models.CharField(_("Agent-ID"), max_length=100, blank=True)
-    last_seen = models.DateTimeField(_("zuletzt gesehen"), null=True, blank=True)
-    av_signature_date = models.DateField(_("Virensignatur vom"), null=True, blank=True)
+    last_seen = models.DateTimeField(_("zuletzt gesehen"), null=True, blank=True,
+                                     validators=[validate_not_after_today])
+    av_signature_date = models.DateField(_("Virensignatur vom"), null=True, blank=True,
+                                         validators=[validate_not_after_today])
     pending_critical_updates = models.PositiveIntegerField(
         _("ausstehende kritische Updates"), default=0)
     notes = models.TextField(_("Notizen"), blank=True)
@@ -63,10 +67,8 @@ class Device(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["customer", "serial_number"],
                                     name="device_serial_unique_per_customer"),
-            # A physical device belongs to one customer at a time.
-            models.UniqueConstraint(fields=["serial_number"],
-                                    condition=models.Q(retired_at__isnull=True),
-                                    name="device_active_serial_unique"),
+            # Serials are unique per customer only: a global rule would tell one customer
+            # which serials another one has (docs/adr/0007).
             models.UniqueConstraint(Lower("hostname"), "customer",
                                     condition=models.Q(retired_at__isnull=True),
                                     name="device_active_hostname_unique_per_customer"),
@@ -105,7 +107,7 @@ class ImportStatus(models.TextChoices):
     CANCELLED = "cancelled", _("abgebrochen")
 
 
-class DeviceImport(models.Model):
+class DeviceImport(ClaimedJob):
     """One uploaded inventory file on its way through preview, confirmation and apply."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
