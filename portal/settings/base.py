@@ -94,6 +94,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Subjects and plain-text e-mail parts: the same templates, no HTML escaping
+        # (portal/mail.py). Never used for anything a browser renders.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # --- Database ---------------------------------------------------------------------------------
