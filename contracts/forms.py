@@ -13,6 +13,10 @@ from contracts.models import Plan
 from devices.models import Device
 from portal.models import Organisation, User
 
+#: Shown when a link or a form names a plan that does not exist or is no longer offered.
+UNKNOWN_PLAN = _("Die gewählte Leistung gibt es nicht oder sie wird nicht mehr angeboten. "
+                 "Bitte wählen Sie eine Leistung aus der Liste.")
+
 
 class DeviceChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Device) -> str:
@@ -24,8 +28,9 @@ class BookingForm(forms.Form):
     check against the plan and running bookings happens in ``clean``, so that a second submit
     of the same booking gets a clear message rather than "invalid choice"."""
 
-    plan = forms.ModelChoiceField(label=_("Leistung"), queryset=Plan.objects.none(),
-                                  widget=forms.HiddenInput)
+    plan = forms.ModelChoiceField(
+        label=_("Leistung"), queryset=Plan.objects.none(), widget=forms.HiddenInput,
+        error_messages={"invalid_choice": UNKNOWN_PLAN, "required": UNKNOWN_PLAN})
     devices = DeviceChoiceField(
         label=_("Geräte"), queryset=Device.objects.none(), widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Bitte wählen Sie mindestens ein Gerät.")})
@@ -39,6 +44,9 @@ class BookingForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if self.has_error("plan"):
+            # The plan is a hidden field: its error belongs at the top of the form.
+            self.add_error(None, self.errors.pop("plan"))
         plan, devices = cleaned.get("plan"), cleaned.get("devices")
         if plan is None or not devices:
             return cleaned

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from contracts.forms import BookingForm, TierForm
+from contracts.forms import UNKNOWN_PLAN, BookingForm, TierForm
 from contracts.models import BookingState, Plan
 from contracts.selectors import bookable_devices, contract_of
 from contracts.services import (
@@ -97,7 +97,10 @@ def book(request):
                 })
         plan = form.cleaned_data.get("plan") if hasattr(form, "cleaned_data") else None
     else:
-        plan = Plan.objects.filter(is_active=True, code=request.GET.get("plan", "")).first()
+        code = request.GET.get("plan", "")
+        plan = Plan.objects.filter(is_active=True, code=code).first()
+        if code and plan is None:
+            messages.error(request, UNKNOWN_PLAN)
         form = BookingForm(initial={"plan": plan}, actor=user, customer=customer,
                            bookable=bookable)
     if plan is not None:

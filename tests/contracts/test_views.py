@@ -78,6 +78,35 @@ def test_catalogue_matrix_ticks_by_tier(verified_client, admin, plans):
 # --- booking ---------------------------------------------------------------------------------
 
 
+UNKNOWN_PLAN_TEXT = "Die gewählte Leistung gibt es nicht oder sie wird nicht mehr angeboten."
+
+
+@pytest.mark.parametrize("code", ["gibt-es-nicht", "999", "<script>"])
+def test_unknown_plan_in_the_link_is_named(verified_client, admin, plans, code):
+    response = verified_client(admin).get(reverse("contracts:book"), {"plan": code},
+                                          follow=True)
+    assert response.status_code == 200
+    assert UNKNOWN_PLAN_TEXT in _text(response)
+    assert "<script>" not in _text(response).split("<main", 1)[-1]
+
+
+def test_retired_plan_in_the_link_is_named(verified_client, admin, plans):
+    Plan.objects.filter(code="mc-basis").update(is_active=False)
+    body = _text(verified_client(admin).get(reverse("contracts:book"), {"plan": "mc-basis"}))
+    assert UNKNOWN_PLAN_TEXT in body
+
+
+@pytest.mark.parametrize("plan_value", ["999999", "kein-plan", ""])
+def test_unknown_plan_in_the_form_is_named_and_nothing_is_booked(verified_client, admin,
+                                                                 customer, plans, plan_value):
+    device = DeviceFactory(customer=customer)
+    response = verified_client(admin).post(reverse("contracts:book"), {
+        "plan": plan_value, "devices": [device.pk], "confirm": "1"})
+    assert response.status_code == 200
+    assert UNKNOWN_PLAN_TEXT in _text(response)
+    assert not Booking.objects.exists()
+
+
 @time_machine.travel(BOOKED_AT, tick=False)
 def test_booking_flow_end_to_end(verified_client, admin, customer, plans, world):
     pc1 = DeviceFactory(customer=customer, hostname="pc-eins")
