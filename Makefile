@@ -50,8 +50,11 @@ check: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 ## make bench: benchmarks, reported as ratios against a baseline measured in the same run
+## (BENCH=bench_load runs one; the load benchmark needs PostgreSQL, Redis and wrk)
 bench: install
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.perf.run
+	@command -v wrk >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.perf.run $(BENCH)
 
 ## make messages: refresh locale/*/django.po and the committed .mo files (needs GNU gettext)
 messages: install

@@ -1,0 +1,53 @@
+"""The load benchmark's own parts (tests/perf/bench_load.py): its baseline view and its login
+helper, which must yield a session that passed the second factor, or the load would only
+measure redirects to the MFA page."""
+
+from __future__ import annotations
+
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from portal.mfa import base32_secret
+from tests.factories import PASSWORD, DeviceFactory
+from tests.perf.load_client import (
+    PageCheckFailed,
+    PortalClient,
+    expect_page,
+    login_verified,
+    totp_code,
+)
+from tests.perf.load_plan import BARE_PATH
+
+
+@pytest.mark.urls("tests.perf.load_urls")
+def test_bare_view_renders_twenty_rows_with_one_query(client, world,
+                                                      django_assert_num_queries):
+    DeviceFactory.create_batch(25, customer=world["orgs"]["customer_a"])
+    with django_assert_num_queries(1):
+        response = client.get(BARE_PATH)
+    assert response.status_code == 200
+    assert response.content.decode().count('<tr class="row">') == 20
+
+
+def test_login_helper_yields_a_verified_session(transactional_db, world, live_server):
+    person = world["people"]["customer_admin"]
+    device = TOTPDevice.objects.get(user=person, confirmed=True)
+    client = PortalClient(live_server.url, behind_tls_proxy=False)
+
+    login_verified(client, email=person.email, password=PASSWORD,
+                   code=totp_code(base32_secret(device)))
+
+    page = expect_page(client, "/", "Kunde A")
+    assert "sessionid=" in client.cookie_header()
+    assert page.status == 200
+
+
+def test_login_helper_refuses_a_wrong_second_factor(transactional_db, world, live_server):
+    person = world["people"]["customer_admin"]
+    client = PortalClient(live_server.url, behind_tls_proxy=False)
+
+    with pytest.raises(PageCheckFailed, match="second factor"):
+        login_verified(client, email=person.email, password=PASSWORD, code="backup99")
+    with pytest.raises(PageCheckFailed, match="status 302"):
+        expect_page(client, "/", "Kunde A")
+
