@@ -105,6 +105,28 @@ class SignatureAgeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SerialAtSeveralCustomersFilter(admin.SimpleListFilter):
+    """Active devices whose serial is active at another customer as well: serials are unique
+    per customer only (docs/adr/0007), and staff should notice a device that moved without
+    being retired. Both sides of the comparison go through ``visible_to``: a partner's support
+    only ever finds pairs among the partner's own customers (rows it sees anyway), a customer
+    never finds any. One EXISTS subquery, whatever the number of rows."""
+
+    title = _("Seriennummer bei mehreren Kunden aktiv")
+    parameter_name = "serial_shared"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("ja"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        twins = (Device.objects.visible_to(request.user)
+                 .filter(serial_number=OuterRef("serial_number"), retired_at__isnull=True)
+                 .exclude(customer=OuterRef("customer_id")))
+        return queryset.filter(Exists(twins), retired_at__isnull=True)
+
+
 # --- Devices ----------------------------------------------------------------------------------
 
 
@@ -154,7 +176,8 @@ class DeviceAdmin(TenantScopedAdmin):
     list_display = ("hostname", "serial_number", "kind", "customer", "operating_system",
                     "location", "last_seen", "av_signature_date", "retired")
     list_filter = ("kind", ("customer", admin.RelatedOnlyFieldListFilter), RetiredFilter,
-                   ("last_seen", admin.DateFieldListFilter), SignatureAgeFilter)
+                   ("last_seen", admin.DateFieldListFilter), SignatureAgeFilter,
+                   SerialAtSeveralCustomersFilter)
     list_select_related = ("customer",)
     search_fields = ("hostname", "serial_number", "customer__name", "location")
     autocomplete_fields = ("customer",)

@@ -1,7 +1,8 @@
 """The inventory import: validate every row, compare with the inventory, then write in bulk.
 
-``plan_import`` is a dry run: it reads nothing but the customer's devices (and, for serial
-conflicts, whether a serial is active elsewhere) and returns what would happen to each row.
+``plan_import`` is a dry run: it reads nothing but the customer's own devices (serials are
+unique per customer only, so nothing about other customers is looked up or told; ADR 0007) and
+returns what would happen to each row.
 ``apply_plan`` writes a valid plan with ``bulk_create``/``bulk_update`` inside the caller's
 transaction. The rules (all-or-nothing, match by serial, idempotent) are in docs/adr/0005.
 """
@@ -14,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from devices.models import Device, DeviceKind
 from devices.spreadsheets import Sheet, unescape_formula
+from devices.validators import is_after_today, validate_not_after_today
 from portal.models import Organisation, User
 
 NEW, CHANGED, UNCHANGED, INVALID = "new", "changed", "unchanged", "invalid"
@@ -53,6 +56,8 @@ QUICK_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})|([0-9]{2})\.([0-9]{2}
 QUICK_DATETIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?")
 PROGRESS_EVERY = 1000
+#: Fields that hold a date (or time) of the past: last seen, the AV signature.
+DATE_FIELDS = ("last_seen", "av_signature_date")
 
 
 @dataclass
@@ -167,11 +172,41 @@ def _parse_datetime(value: object, tz: tzinfo | None = None) -> datetime | None:
     return moment.replace(microsecond=0)
 
 
+def _after_today_check() -> Callable[[date | datetime], bool]:
+    """:func:`devices.validators.is_after_today` for the many values of one plan, without its
+    cost per row: a time not later than the plan's start cannot lie after today, and each
+    date is asked once."""
+    started = timezone.now()
+    dates: dict[date, bool] = {}
+
+    def after_today(value: date | datetime) -> bool:
+        if isinstance(value, datetime):
+            return value > started and is_after_today(value)
+        if value not in dates:
+            dates[value] = is_after_today(value)
+        return dates[value]
+    return after_today
+
+
+def _future_date_error(value: date | datetime, column: str, line: int) -> str | None:
+    """The validator's message for a date after today, naming the line and the column (None
+    if the day changed meanwhile and the value is today's now)."""
+    try:
+        validate_not_after_today(value)
+    except ValidationError as exc:  # the rule and its words live in the validator
+        return (_("Zeile %(line)s, Spalte %(column)s: %(problem)s")
+                % {"line": line, "column": column, "problem": exc.messages[0]})
+    return None
+
+
 def _clean_row(raw: dict[str, object], columns: list[str], errors: list[str],
-               tz: tzinfo | None = None) -> dict[str, object]:
+               tz: tzinfo | None = None, *, line: int = 0,
+               after_today: Callable[[date | datetime], bool] = is_after_today,
+               ) -> dict[str, object]:
     """Turn one raw row into device field values; problems go to ``errors`` (German/English).
 
-    ``tz`` is the zone of times without one (default: the current time zone)."""
+    ``tz`` is the zone of times without one (default: the current time zone); ``line`` is the
+    row's line in the file, named by messages that point into the row."""
     values: dict[str, object] = {}
     for column in columns:
         name = FIELD_OF_COLUMN[column]
@@ -188,6 +223,11 @@ def _clean_row(raw: dict[str, object], columns: list[str], errors: list[str],
                             "(erwartet z. B. 2026-11-18 oder 18.11.2026).")
                           % {"value": _text(raw_value), "column": column})
             values[name] = None
+            continue
+        if name in DATE_FIELDS and values[name] is not None and after_today(values[name]):
+            problem = _future_date_error(values[name], column, line)
+            if problem:
+                errors.append(problem)
     serial = str(values.get("serial_number") or "").upper()
     values["serial_number"] = serial
     if not serial:
@@ -227,15 +267,6 @@ def _existing(customer: Organisation, fields: list[str]) -> dict[str, dict]:
     return {row["serial_number"]: row for row in rows.iterator(chunk_size=5000)}
 
 
-def _serials_active_elsewhere(customer: Organisation, serials: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(serials), 900):
-        chunk = serials[start:start + 900]
-        found.update(Device.objects.filter(serial_number__in=chunk, retired_at__isnull=True)
-                     .exclude(customer=customer).values_list("serial_number", flat=True))
-    return found
-
-
 def _mark_duplicates(results: list[RowResult], key: Callable[[RowResult], str], message: str):
     keys = [key(row) for row in results]
     lines: dict[str, list[int]] = defaultdict(list)
@@ -255,10 +286,12 @@ def plan_import(customer: Organisation, sheet: Sheet,
     fields = [FIELD_OF_COLUMN[column] for column in sheet.columns]
     existing = _existing(customer, list({*fields, "hostname", "serial_number"}))
     zone = timezone.get_current_timezone()  # once, not per row: it is a context-local lookup
+    after_today = _after_today_check()
     results: list[RowResult] = []
     for index, raw in enumerate(sheet.rows, start=1):
         errors: list[str] = []
-        values = _clean_row(raw.values, sheet.columns, errors, zone)
+        values = _clean_row(raw.values, sheet.columns, errors, zone, line=raw.line,
+                            after_today=after_today)
         results.append(RowResult(line=raw.line, status=INVALID if errors else NEW,
                                  serial=values["serial_number"], hostname=values["hostname"],
                                  errors=errors, values=values))
@@ -270,9 +303,6 @@ def plan_import(customer: Organisation, sheet: Sheet,
     _mark_duplicates(results, lambda r: r.hostname.lower(),
                      _("Der Hostname %(value)s kommt in der Datei mehrfach vor "
                        "(Zeilen %(lines)s)."))
-    elsewhere = _serials_active_elsewhere(customer, [
-        r.serial for r in results
-        if r.serial and (r.serial not in existing or existing[r.serial]["retired_at"])])
     # Hostnames must stay unique among the active devices after the import; clashes inside
     # the file are reported above, clashes with devices the file leaves alone here.
     in_file = {r.serial for r in results if r.serial}
@@ -281,9 +311,6 @@ def plan_import(customer: Organisation, sheet: Sheet,
         if row["retired_at"] is None and serial not in in_file:
             kept[row["hostname"].lower()].append(serial)
     for row in results:
-        if row.serial in elsewhere:
-            row.errors.append(_("Die Seriennummer %(value)s gehört zu einem Gerät, das einem "
-                                "anderen Kunden zugeordnet ist.") % {"value": row.serial})
         clashing = kept.get(row.hostname.lower())
         if row.hostname and clashing:
             row.errors.append(_("Der Hostname %(value)s gehört bereits zum Gerät mit der "

@@ -37,15 +37,14 @@ def require_device_editor(actor: User, customer: Organisation) -> None:
 
 
 def device_unique_errors(device: Device) -> dict[str, list[str]]:
-    """Readable messages for the uniqueness rules (before the database has to refuse)."""
+    """Readable messages for the uniqueness rules (before the database has to refuse).
+
+    Both rules hold within the device's customer only: what other customers have is never
+    looked at, so no message can tell anything about them (docs/adr/0007)."""
     errors: dict[str, list[str]] = {}
     others = Device.objects.exclude(pk=device.pk)
     if others.filter(customer=device.customer_id, serial_number=device.serial_number).exists():
         errors["serial_number"] = [_("Diese Seriennummer ist bereits erfasst.")]
-    elif device.retired_at is None and others.filter(
-            serial_number=device.serial_number, retired_at__isnull=True).exists():
-        errors["serial_number"] = [_("Diese Seriennummer gehört zu einem Gerät, das einem "
-                                     "anderen Kunden zugeordnet ist.")]
     if device.retired_at is None and others.filter(
             customer=device.customer_id, hostname__iexact=device.hostname,
             retired_at__isnull=True).exists():

@@ -239,8 +239,9 @@ def test_jobs_write_messages_in_the_language_of_the_person(run, admin, customer,
     good = upload(run, admin, customer)
     tasks.preview_import(good.pk)
     run(device_import_confirm, actor=world["people"]["provider_admin"], device_import=good)
-    Device.objects.create(customer=world["orgs"]["customer_b"], serial_number="SN-2",
-                          hostname="x", kind=DeviceKind.SERVER)
+    # Since the preview, another device of the customer took the hostname of a row.
+    Device.objects.create(customer=customer, serial_number="SN-9", hostname="srv-01",
+                          kind=DeviceKind.SERVER)
     tasks.apply_import(good.pk)
     good.refresh_from_db()
     assert good.status == ImportStatus.FAILED
@@ -282,12 +283,17 @@ def test_concurrent_applies_apply_once(run, admin, customer):
 def test_inventory_change_after_preview_fails_the_apply(run, admin, customer, world):
     device_import = upload(run, admin, customer)
     other = world["orgs"]["customer_b"]
+    # The same serial at another customer does not matter (serials are unique per customer);
+    # a device of the own customer that took the hostname of a row since the preview does.
     Device.objects.create(customer=other, serial_number="SN-2", hostname="fremd-01",
+                          kind=DeviceKind.SERVER)
+    Device.objects.create(customer=customer, serial_number="SN-9", hostname="srv-01",
                           kind=DeviceKind.SERVER)
     device_import = run(device_import_confirm, actor=admin, device_import=device_import)
     assert device_import.status == ImportStatus.FAILED
     assert "nichts übernommen" in device_import.error
-    assert Device.objects.filter(customer=customer).count() == 0
+    assert list(Device.objects.filter(customer=customer).values_list("serial_number",
+                                                                     flat=True)) == ["SN-9"]
     invalid = [m for m in device_import.messages if m["status"] == "invalid"]
     assert [m["serial"] for m in invalid] == ["SN-2"]
     shown = str(device_import.messages) + device_import.error

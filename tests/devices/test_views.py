@@ -300,7 +300,9 @@ def test_staff_pick_a_customer_they_see(orgs, people, verified_client, person, c
 @pytest.mark.parametrize(("change", "field", "message"), [
     ({"hostname": "kein hostname!"}, "hostname", "ist kein gültiger Hostname"),
     ({"serial_number": "sn-a1"}, "serial_number", "Diese Seriennummer ist bereits erfasst."),
-    ({"serial_number": "sn-b1"}, "serial_number", "einem anderen Kunden zugeordnet"),
+    ({"av_signature_date": "01.01.2099"}, "av_signature_date",
+     "Das Datum 01.01.2099 liegt in der Zukunft"),
+    ({"last_seen": "2099-01-01 08:00"}, "last_seen", "Das Datum 01.01.2099 liegt in der Zukunft"),
     ({"hostname": "BUERO-01"}, "hostname", "Ein aktives Gerät mit diesem Hostnamen gibt es"),
     ({"kind": "toaster"}, "kind", "keine gültige Auswahl"),
     ({"av_signature_date": "31.02.2026"}, "av_signature_date", "Bitte ein gültiges Datum"),
@@ -317,6 +319,16 @@ def test_bad_input_shows_german_errors_and_changes_nothing(people, devices, veri
     assert message.split("„")[0] in body(response)
     assert Device.objects.count() == before
     assert not AuditEvent.objects.filter(action="device.created").exists()
+
+
+def test_serial_of_another_customers_device_is_no_conflict(people, devices, verified_client):
+    """Serials are unique per customer only (docs/adr/0007): the page tells nothing about a
+    device of Kunde B with the same serial, it simply adds the device."""
+    client = verified_client(people["customer_admin"])
+    response = client.post(ADD, {**NEW_DEVICE, "serial_number": "sn-b1"})
+    assert response.status_code == 302
+    assert set(Device.objects.filter(serial_number="SN-B1").values_list(
+        "customer__name", flat=True)) == {"Kunde A", "Kunde B"}
 
 
 def form_data(response) -> dict[str, object]:
