@@ -3,6 +3,22 @@
 A person has exactly one membership, and with it one role. The role decides which organisation
 kind the membership may point to, whether the person may use the staff admin and which Django
 permissions its group carries. ``sync_role_groups`` writes these groups into the database.
+
+The roles are ordered (``ROLE_RANK``, highest first)::
+
+    provider admin > DPO > provider staff > partner support > customer admin > customer member
+
+Nobody may deactivate, reactivate, rename, re-invite, reset the second factor of or change the
+role of a person whose role ranks above their own, and nobody may hand out a role above their
+own (``outranks``); the same or a lower rank is allowed wherever the role may manage people at
+all (which organisations it may reach is tenancy's business, ``visible_to``). The DPO ranks
+directly below the provider admin and above provider staff: the DPO must be independent
+(GDPR Art. 38(3)), so provider staff can neither deactivate nor demote the DPO, while the
+provider admin, who appoints the DPO for the provider, may manage the DPO. The DPO manages no
+people. A Django superuser ranks as a provider admin, both as actor and as target.
+
+The last active provider admin can never be deactivated or given another role, by nobody
+(``portal.services.accounts``): somebody must always be able to manage the provider.
 """
 
 from __future__ import annotations
@@ -59,6 +75,28 @@ INVITABLE_ROLES = {
     Role.CUSTOMER_ADMIN: frozenset({Role.CUSTOMER_ADMIN, Role.CUSTOMER_MEMBER}),
     Role.CUSTOMER_MEMBER: frozenset(),
 }
+
+#: The order of the roles (see the module docstring); a higher number ranks above.
+ROLE_RANK = {
+    Role.PROVIDER_ADMIN: 50,
+    Role.DPO: 40,
+    Role.PROVIDER_STAFF: 30,
+    Role.PARTNER_SUPPORT: 20,
+    Role.CUSTOMER_ADMIN: 10,
+    Role.CUSTOMER_MEMBER: 0,
+}
+#: People without a role (no membership) rank below every role.
+NO_ROLE_RANK = -1
+
+
+def rank(role: str | None) -> int:
+    return ROLE_RANK.get(role, NO_ROLE_RANK) if role else NO_ROLE_RANK
+
+
+def outranks(role: str | None, other: str | None) -> bool:
+    """Whether ``role`` ranks strictly above ``other``."""
+    return rank(role) > rank(other)
+
 
 _VIEW = ("view",)
 _EDIT = ("view", "add", "change")

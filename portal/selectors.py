@@ -2,11 +2,47 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
 
 from portal.models import Membership, Organisation, User
-from portal.roles import INVITABLE_ROLES, Role
+from portal.roles import INVITABLE_ROLES, INVITING_ROLES, Role, outranks
 from portal.tenancy import membership_of, role_of
+
+# --- How a person is shown to a viewer --------------------------------------------------------
+# One rule for every page that names a person (admin lists, change pages, history, logs): the
+# name only if the viewer may see that person (``User.objects.visible_to``), otherwise a neutral
+# word, so partner support never learns who at the provider did something.
+
+
+def person_label(viewer: User | None, person: User | None, *, visible: bool | None = None) -> str:
+    """``person``'s name for ``viewer``, or "(nicht einsehbar)". Pass ``visible`` when it was
+    computed for a whole list already (``person_visible`` or ``visible_person_ids``)."""
+    if person is None:
+        return "–"
+    if visible is None:
+        visible = User.objects.visible_to(viewer).filter(pk=person.pk).exists()
+    return str(person) if visible else _("(nicht einsehbar)")
+
+
+def person_visible(viewer: User, field: str) -> Exists:
+    """An annotation: whether the person in the foreign key ``field`` is visible to ``viewer``
+    (one subquery in the list's own query, no query per row)."""
+    return Exists(User.objects.visible_to(viewer).filter(pk=OuterRef(field)))
+
+
+def visible_person_ids(viewer: User, ids: Iterable[int | None]) -> set[int]:
+    """Which of the people ``ids`` ``viewer`` may see, in one query."""
+    wanted = {pk for pk in ids if pk is not None}
+    if not wanted:
+        return set()
+    return set(User.objects.visible_to(viewer).filter(pk__in=wanted)
+               .values_list("pk", flat=True))
+
+
+# --- Invitations and the team page ------------------------------------------------------------
 
 
 def invitable_role_choices(user: User) -> list[tuple[str, str]]:
@@ -26,6 +62,17 @@ def team_of(user: User) -> QuerySet[Membership]:
         .select_related("user")
         .order_by("-user__is_active", "user__last_name", "user__first_name")
     )
+
+
+def team_with_actions(user: User) -> list[Membership]:
+    """``team_of`` with a flag per person, ``may_manage``: whether the team page offers to end
+    or restore that person's access (never the own account, never a higher role)."""
+    role = role_of(user)
+    members = list(team_of(user))
+    for member in members:
+        member.may_manage = (role in INVITING_ROLES and member.user_id != user.pk
+                             and not outranks(member.role, role))
+    return members
 
 
 def team_member(user: User, user_id: int) -> User:

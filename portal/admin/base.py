@@ -1,4 +1,5 @@
-"""What every staff admin shares: tenant scoping, audited changes, confirmation pages."""
+"""What every staff admin shares: tenant scoping, people shown by one rule, audited changes,
+confirmation pages."""
 
 from __future__ import annotations
 
@@ -6,11 +7,24 @@ from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.template.response import TemplateResponse
 
 from portal.http import client_ip
+from portal.models import User
 from portal.services.audit import audit_event_record
+
+
+class VisiblePeopleFilter(admin.RelatedOnlyFieldListFilter):
+    """A filter by person that offers only the people the viewer may see."""
+
+    def field_choices(self, field, request, model_admin):
+        pk_qs = (model_admin.get_queryset(request).distinct()
+                 .values_list(f"{self.field_path}__pk", flat=True))
+        visible = User.objects.visible_to(request.user).values("pk")
+        return field.get_choices(include_blank=False,
+                                 limit_choices_to=Q(pk__in=pk_qs) & Q(pk__in=visible),
+                                 ordering=self.field_admin_ordering(field, request, model_admin))
 
 
 class TenantScopedAdmin(admin.ModelAdmin):
@@ -67,14 +81,23 @@ def run_service_action(
     service: Callable[[object], object],
     done,
     action_name: str,
+    refusal: Callable[[object], str | None] | None = None,
 ):
-    """Show a confirmation page; on confirmation call ``service`` for each selected row."""
+    """Show a confirmation page; on confirmation call ``service`` for each selected row.
+
+    ``refusal`` (optional) tells in advance why the service will refuse a row; the confirmation
+    page lists those rows apart with the reason and does not submit them. The service still
+    decides: a refused row gets its own error message.
+    """
     if request.POST.get("confirmed") != "yes":
+        selected = list(queryset)
+        reasons = {obj.pk: refusal(obj) for obj in selected} if refusal else {}
         context = {
             **modeladmin.admin_site.each_context(request),
             "title": title,
             "question": question,
-            "objects": list(queryset),
+            "objects": [obj for obj in selected if not reasons.get(obj.pk)],
+            "refused": [(obj, reasons[obj.pk]) for obj in selected if reasons.get(obj.pk)],
             "action_name": action_name,
             "opts": modeladmin.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin.base import TenantScopedAdmin
+from portal.admin.users import PersonRankAdminMixin
 from portal.http import client_ip
 from portal.models import Membership, Organisation
 from portal.selectors import invitable_role_choices
@@ -36,7 +37,7 @@ class OrganisationAdmin(TenantScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TenantScopedAdmin):
+class MembershipAdmin(PersonRankAdminMixin, TenantScopedAdmin):
     list_display = ("user", "organisation", "role", "updated_at")
     list_filter = ("role", "organisation__kind",
                    ("organisation", admin.RelatedOnlyFieldListFilter))
@@ -45,6 +46,9 @@ class MembershipAdmin(TenantScopedAdmin):
     autocomplete_fields = ("user", "organisation")
     readonly_fields = ("user", "organisation", "created_at", "updated_at")
     fields = ("user", "organisation", "role", "created_at", "updated_at")
+
+    def person_of(self, obj: Membership):
+        return obj.user
 
     def has_add_permission(self, request) -> bool:
         # Memberships come with the invitation of a person (Personen → hinzufügen).

@@ -1,10 +1,19 @@
-"""People in the staff admin: invite, correct names, deactivate, reactivate, reset MFA."""
+"""People in the staff admin: invite, correct names, deactivate, reactivate, reset MFA.
+
+The order of roles (``portal.roles``) is the services' rule; the admin only shows it: the page
+of a person above the viewer's rank is read-only with the reason, and an action's confirmation
+page lists the people it will refuse apart. Inviting answers the same whether or not the
+address has an account the viewer may not see (``user_invite``).
+"""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -12,8 +21,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from portal.admin.base import TenantScopedAdmin, run_service_action
 from portal.http import client_ip
 from portal.models import Membership, Organisation, User
-from portal.selectors import invitable_role_choices
+from portal.selectors import invitable_role_choices, person_label
 from portal.services.accounts import (
+    invitation_sent_message,
+    rank_refusal,
     user_deactivate,
     user_invite,
     user_reactivate,
@@ -21,6 +32,40 @@ from portal.services.accounts import (
     user_update,
 )
 from portal.services.mfa import mfa_reset
+
+
+class PersonRankAdminMixin:
+    """The change page of a person who ranks above the viewer is read-only, and says why.
+
+    A refusal of the service that the form could not foresee (the last active provider admin)
+    comes back as an error message on the page instead of an error page.
+    """
+
+    def person_of(self, obj) -> User:
+        return obj
+
+    def rank_refusal_of(self, request, obj) -> str | None:
+        return rank_refusal(actor=request.user, target=self.person_of(obj))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or self.rank_refusal_of(request, obj) is None
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            obj = self.get_object(request, unquote(object_id))
+            refusal = self.rank_refusal_of(request, obj) if obj is not None else None
+            if refusal:
+                self.message_user(request, refusal, messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class UserInviteForm(forms.ModelForm):
@@ -37,6 +82,11 @@ class UserInviteForm(forms.ModelForm):
         self.request = request
         self.fields["organisation"].queryset = Organisation.objects.visible_to(request.user)
         self.fields["role"].choices = invitable_role_choices(request.user)
+
+    def _get_validation_exclusions(self):
+        # No uniqueness check of the address here: whether it has an account is not the
+        # inviter's business; ``user_invite`` decides what the inviter is told.
+        return {*super()._get_validation_exclusions(), "email"}
 
     def clean(self):
         cleaned = super().clean()
@@ -78,7 +128,7 @@ class MFAStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(TenantScopedAdmin):
+class UserAdmin(PersonRankAdminMixin, TenantScopedAdmin):
     list_display = ("email", "first_name", "last_name", "organisation_name", "role_name",
                     "is_active", "last_login")
     list_filter = ("is_active", "memberships__role", "memberships__organisation__kind",
@@ -87,9 +137,9 @@ class UserAdmin(TenantScopedAdmin):
     ordering = ("last_name", "first_name")
     inlines = (MembershipInline,)
     readonly_fields = ("email", "is_active", "is_staff", "last_login", "date_joined",
-                       "deactivated_at", "invited_by")
+                       "deactivated_at", "invited_by_name")
     fields = ("email", "first_name", "last_name", "language", "is_active", "is_staff",
-              "last_login", "date_joined", "deactivated_at", "invited_by")
+              "last_login", "date_joined", "deactivated_at", "invited_by_name")
     actions = ("deactivate", "reactivate", "reset_mfa", "resend_invitation")
 
     def get_queryset(self, request):
@@ -104,6 +154,16 @@ class UserAdmin(TenantScopedAdmin):
     def role_name(self, obj):
         memberships = list(obj.memberships.all())
         return memberships[0].get_role_display() if memberships else "–"
+
+    @admin.display(description=_("eingeladen von"))
+    def invited_by_name(self, obj):
+        return getattr(obj, "invited_by_label", "–")
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.invited_by_label = person_label(request.user, obj.invited_by)
+        return obj
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -140,8 +200,24 @@ class UserAdmin(TenantScopedAdmin):
             first_name=data["first_name"], last_name=data["last_name"], role=data["role"],
             language=data.get("language") or "de", ip=client_ip(request),
         )
-        obj.pk = invited.pk
-        obj._state.adding = False
+        if invited is not None:  # None: the address has an account the inviter may not see
+            obj.pk = invited.pk
+            obj._state.adding = False
+
+    def log_addition(self, request, obj, message):
+        if obj.pk is None:  # nothing was added; user_invite audited the attempt
+            return None
+        return super().log_addition(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The same answer for a free address and one with an account elsewhere: the message of
+        a new invitation, then the list (or a new form), never the new person's page."""
+        self.message_user(request, invitation_sent_message(first_name=obj.first_name,
+                                                           last_name=obj.last_name),
+                          messages.SUCCESS)
+        if "_addanother" in request.POST:
+            return HttpResponseRedirect(request.path)
+        return HttpResponseRedirect(reverse("admin:portal_user_changelist"))
 
     def save_related(self, request, form, formsets, change) -> None:
         if change:
@@ -160,6 +236,7 @@ class UserAdmin(TenantScopedAdmin):
                              "enden. Fortfahren?"),
             service=lambda user: user_deactivate(actor=request.user, user=user,
                                                  ip=client_ip(request)),
+            refusal=self._refusal(request),
             done=ngettext_lazy("%(count)d Person deaktiviert.", "%(count)d Personen deaktiviert.",
                               "count"),
         )
@@ -172,6 +249,7 @@ class UserAdmin(TenantScopedAdmin):
             question=gettext("Diese Personen können sich wieder anmelden. Fortfahren?"),
             service=lambda user: user_reactivate(actor=request.user, user=user,
                                                  ip=client_ip(request)),
+            refusal=self._refusal(request),
             done=ngettext_lazy("%(count)d Person reaktiviert.", "%(count)d Personen reaktiviert.",
                               "count"),
         )
@@ -186,6 +264,7 @@ class UserAdmin(TenantScopedAdmin):
                              "Anmeldung einen neuen zweiten Faktor einrichten. Fortfahren?"),
             service=lambda user: mfa_reset(actor=request.user, user=user,
                                            ip=client_ip(request)),
+            refusal=self._refusal(request),
             done=ngettext_lazy("Zwei-Faktor-Anmeldung für %(count)d Person zurückgesetzt.",
                               "Zwei-Faktor-Anmeldung für %(count)d Personen zurückgesetzt.",
                               "count"),
@@ -199,9 +278,14 @@ class UserAdmin(TenantScopedAdmin):
             question=gettext("Die Einladungs-E-Mail wird erneut verschickt. Fortfahren?"),
             service=lambda user: user_resend_invitation(actor=request.user, user=user,
                                                         ip=client_ip(request)),
+            refusal=self._refusal(request),
             done=ngettext_lazy("%(count)d Einladung verschickt.",
                                "%(count)d Einladungen verschickt.", "count"),
         )
+
+    def _refusal(self, request):
+        """For the confirmation page: why the service will refuse a selected person."""
+        return lambda user: self.rank_refusal_of(request, user)
 
     def has_reset_mfa_permission(self, request) -> bool:
         return request.user.has_perm("portal.reset_mfa")

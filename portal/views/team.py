@@ -14,8 +14,13 @@ from portal.forms import InviteForm
 from portal.http import client_ip
 from portal.models import User
 from portal.roles import INVITING_ROLES
-from portal.selectors import team_member, team_of
-from portal.services.accounts import user_deactivate, user_invite, user_reactivate
+from portal.selectors import team_member, team_with_actions
+from portal.services.accounts import (
+    invitation_sent_message,
+    user_deactivate,
+    user_invite,
+    user_reactivate,
+)
 from portal.tenancy import membership_of, role_of
 
 
@@ -26,7 +31,7 @@ def _can_manage(user) -> bool:
 @login_required
 def team(request):
     return render(request, "portal/team/list.html", {
-        "members": team_of(request.user),
+        "members": team_with_actions(request.user),
         "can_manage": _can_manage(request.user),
     })
 
@@ -41,7 +46,7 @@ def invite(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            invited = user_invite(
+            user_invite(
                 actor=request.user, organisation=membership_of(request.user).organisation,
                 email=data["email"], first_name=data["first_name"],
                 last_name=data["last_name"], role=data["role"], language=data["language"],
@@ -51,8 +56,9 @@ def invite(request):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, _("%(name)s wurde eingeladen und erhält eine E-Mail.")
-                             % {"name": invited.get_full_name()})
+            # The same answer when the address has an account elsewhere (the service decides).
+            messages.success(request, invitation_sent_message(first_name=data["first_name"],
+                                                              last_name=data["last_name"]))
             return redirect("portal:team")
     return render(request, "portal/team/invite.html", {"form": form})
 
