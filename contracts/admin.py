@@ -12,7 +12,6 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -26,10 +25,9 @@ from contracts.services import (
     contract_record_isa,
     contract_terminate_extraordinary,
 )
-from devices.admin import _person_label
 from portal.admin.base import ReadOnlyAdmin, TenantScopedAdmin, run_service_action
 from portal.http import client_ip
-from portal.models import User
+from portal.selectors import person_label, person_visible
 from portal.tenancy import role_of
 
 # --- Catalogue --------------------------------------------------------------------------------
@@ -117,15 +115,27 @@ class ContractAdmin(TenantScopedAdmin):
             "description": _("Server Management Plus und Premium sind erst buchbar, wenn die "
                              "Infrastrukturanalyse (ISA) erfasst ist."),
         }),
-        (_("Kündigung"), {"fields": ("cancellation_received", "cancelled_by", "extraordinary",
-                                     "cancellation_reason", "effective_end", "purge_on")}),
+        (_("Kündigung"), {"fields": ("cancellation_received", "cancelled_by_name",
+                                     "extraordinary", "cancellation_reason", "effective_end",
+                                     "purge_on")}),
         (_("Protokoll"), {"fields": ("created_at", "updated_at")}),
     )
     actions = ("terminate_extraordinary",)
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in Contract._meta.fields
-                if field.name not in (*self.editable_fields, "id")]
+        return [*(field.name for field in Contract._meta.fields
+                  if field.name not in (*self.editable_fields, "id", "cancelled_by")),
+                "cancelled_by_name"]
+
+    @admin.display(description=_("gekündigt von"))
+    def cancelled_by_name(self, obj: Contract) -> str:
+        return getattr(obj, "cancelled_by_label", "–")
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:  # partner support must not learn who at the provider cancelled
+            obj.cancelled_by_label = person_label(request.user, obj.cancelled_by)
+        return obj
 
     def has_add_permission(self, request) -> bool:
         # A contract is opened by the first booking.
@@ -232,19 +242,18 @@ class BookingAdmin(ReadOnlyAdmin):
     actions = ("remove",)
 
     def get_queryset(self, request):
-        visible = User.objects.visible_to(request.user)
         return super().get_queryset(request).annotate(
-            booker_visible=Exists(visible.filter(pk=OuterRef("booked_by_id"))),
-            remover_visible=Exists(visible.filter(pk=OuterRef("removed_by_id"))))
+            booker_visible=person_visible(request.user, "booked_by_id"),
+            remover_visible=person_visible(request.user, "removed_by_id"))
 
     @admin.display(description=_("gebucht von"), ordering="booked_by__last_name")
     def booked_by_name(self, obj: Booking) -> str:
         # Partner support must not learn who at the provider booked.
-        return _person_label(None, obj.booked_by, visible=obj.booker_visible)
+        return person_label(None, obj.booked_by, visible=obj.booker_visible)
 
     @admin.display(description=_("gekündigt von"))
     def removed_by_name(self, obj: Booking) -> str:
-        return _person_label(None, obj.removed_by, visible=obj.remover_visible)
+        return person_label(None, obj.removed_by, visible=obj.remover_visible)
 
     def has_remove_permission(self, request) -> bool:
         return (request.user.has_perm("contracts.view_booking")
