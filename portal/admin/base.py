@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from portal.http import client_ip
@@ -38,6 +39,15 @@ class TenantScopedAdmin(admin.ModelAdmin):
         if "queryset" not in kwargs and hasattr(related.objects, "visible_to"):
             kwargs["queryset"] = related.objects.visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # A service's refusal that the form could not foresee (a concurrent change, the last
+        # active provider admin, an address that has an account) is a message, not an error page.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     # Every admin change is also written to the audit trail, in the admin's transaction.
     def _audit(self, request, obj, verb: str, message) -> None:

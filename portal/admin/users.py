@@ -35,11 +35,7 @@ from portal.services.mfa import mfa_reset
 
 
 class PersonRankAdminMixin:
-    """The change page of a person who ranks above the viewer is read-only, and says why.
-
-    A refusal of the service that the form could not foresee (the last active provider admin)
-    comes back as an error message on the page instead of an error page.
-    """
+    """The change page of a person who ranks above the viewer is read-only, and says why."""
 
     def person_of(self, obj) -> User:
         return obj
@@ -59,13 +55,6 @@ class PersonRankAdminMixin:
             if refusal:
                 self.message_user(request, refusal, messages.WARNING)
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
 
 class UserInviteForm(forms.ModelForm):
