@@ -159,6 +159,14 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+# Job claims (portal/jobs.py, docs/adr/0008): a step without a sign of life for this long is
+# stuck (its worker died or its task was lost). Must exceed Q_CLUSTER["timeout"], after which
+# django-q2 kills a task anyway, so that a live worker is never taken over.
+PORTAL_JOB_STALE_SECONDS = env_int("PORTAL_JOB_STALE_SECONDS", Q_CLUSTER["timeout"] + 60)
+#: Starts (and re-sends of a lost task) of one step before it is failed with a message.
+PORTAL_JOB_MAX_ATTEMPTS = env_int("PORTAL_JOB_MAX_ATTEMPTS", 3)
+#: A running step writes its sign of life (and progress) at most this often.
+PORTAL_JOB_HEARTBEAT_SECONDS = env_int("PORTAL_JOB_HEARTBEAT_SECONDS", 2)
 
 # --- Accounts, allauth, MFA -------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"
