@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,12 +11,25 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from devices.importing import apply_plan, plan_import
+from devices.importing import NEW, apply_plan, plan_import
 from devices.models import Device, DeviceImport, ImportStatus
 from devices.spreadsheets import SpreadsheetError, file_format, read_sheet
+from portal.jobs import (
+    Claim,
+    ClaimLost,
+    JobFlow,
+    Step,
+    Stuck,
+    is_stale,
+    job_activity,
+    job_claim,
+    job_queue,
+    jobs_recover,
+    stuck_reason,
+)
 from portal.models import Organisation, User
 from portal.roles import DEVICE_EDITOR_ROLES, DEVICE_EXPORT_ROLES, OrganisationKind
 from portal.services.audit import audit_event_record
@@ -25,6 +39,8 @@ EDITABLE_FIELDS = ("hostname", "serial_number", "kind", "operating_system", "loc
                    "agent_id", "last_seen", "av_signature_date", "pending_critical_updates",
                    "notes")
 MESSAGES_KEPT = 500
+
+logger = logging.getLogger(__name__)
 
 
 def require_device_editor(actor: User, customer: Organisation) -> None:
@@ -127,17 +143,51 @@ def device_export_record(*, actor: User, customer: Organisation | None, count: i
 
 
 # --- Imports -------------------------------------------------------------------------------------
+# An import goes through two job steps (portal.jobs, docs/adr/0008): the preview and the apply.
 
-def _run_job(func_path: str, device_import: DeviceImport) -> None:
+PREVIEW = Step(ImportStatus.UPLOADED, ImportStatus.PREVIEWING, "devices.tasks.preview_import")
+APPLY = Step(ImportStatus.CONFIRMED, ImportStatus.APPLYING, "devices.tasks.apply_import")
+#: Who reads what a step writes: its messages are stored in that person's language.
+READER = {PREVIEW: "created_by", APPLY: "confirmed_by"}
+#: How many clashing serials or hostnames a failed apply names.
+CLASHES_NAMED = 10
+
+
+def import_reader_language(import_id: int, step: Step) -> str:
+    """The language of the person a step works for (a job has no request)."""
+    language = (DeviceImport.objects.filter(pk=import_id)
+                .values_list(f"{READER[step]}__language", flat=True).first())
+    return language or settings.LANGUAGE_CODE
+
+
+def _give_up(device_import: DeviceImport, step: Step, why: Stuck) -> None:
+    """Fail a stuck step with a message for the person (the flow's ``give_up``)."""
+    with translation.override(import_reader_language(device_import.pk, step)):
+        last = device_import.heartbeat_at
+        values = {"attempts": device_import.attempts,
+                  "step": _("Die Prüfung der Datei") if step == PREVIEW
+                  else _("Die Übernahme der Geräte"),
+                  "when": formats.date_format(timezone.localtime(last), "SHORT_DATETIME_FORMAT")
+                  if last else "–"}
+        if why == Stuck.NOT_STARTED:
+            error = _("%(step)s ist nicht angelaufen: Die Hintergrundverarbeitung hat den "
+                      "Auftrag nicht übernommen (zuletzt versucht am %(when)s).") % values
+        else:
+            error = _("%(step)s wurde unterbrochen (Versuche: %(attempts)s, letztes "
+                      "Lebenszeichen am %(when)s) und wird nicht mehr neu gestartet.") % values
+        error += " " + _("Es wurde nichts übernommen; Ihre Geräteliste ist unverändert. Bitte "
+                         "laden Sie die Datei erneut hoch.")
+    _finish(device_import, ImportStatus.FAILED, counts={}, messages=[], error=error,
+            action="device_import.failed")
+
+
+IMPORT_FLOW = JobFlow(model=DeviceImport, steps=(PREVIEW, APPLY), audit_prefix="device_import",
+                      give_up=_give_up)
+
+
+def _inline(device_import: DeviceImport) -> bool:
     """Small files run right after the commit in this process; larger ones as a job."""
-    if device_import.file_size <= settings.DEVICE_IMPORT_INLINE_BYTES:
-        from django.utils.module_loading import import_string
-
-        import_string(func_path)(device_import.pk)
-        return
-    from django_q.tasks import async_task
-
-    async_task(func_path, device_import.pk, task_name=f"{func_path}:{device_import.pk}")
+    return device_import.file_size <= settings.DEVICE_IMPORT_INLINE_BYTES
 
 
 @transaction.atomic
@@ -161,37 +211,36 @@ def device_import_upload(*, actor: User, customer: Organisation, file_name: str,
     device_import.save()
     device_import.storage_path = default_storage.save(
         f"device-imports/{device_import.public_id}.{extension}", ContentFile(data))
-    device_import.save(update_fields=["storage_path"])
+    job_queue(IMPORT_FLOW, device_import, PREVIEW, inline=_inline(device_import),
+              update_fields=("storage_path",))
     audit_event_record(actor=actor, action="device_import.uploaded", target=device_import,
                        organisation=customer, ip=ip,
                        details={"file": device_import.file_name, "bytes": len(data),
                                 "sha256": device_import.file_sha256})
-    transaction.on_commit(lambda: _run_job("devices.tasks.preview_import", device_import))
     return device_import
 
 
-def _claim(import_id: int, expected: str, next_status: str) -> DeviceImport | None:
-    """Move an import from ``expected`` to ``next_status``; None if someone else did already."""
-    with transaction.atomic():
-        device_import = (DeviceImport.objects.select_for_update().select_related("customer")
-                         .filter(pk=import_id, status=expected).first())
-        if device_import is None:
-            return None
-        device_import.status = next_status
-        device_import.rows_done = 0
-        device_import.save(update_fields=["status", "rows_done"])
-    return device_import
+def _claim(import_id: int, step: Step) -> Claim | None:
+    """This worker's claim on ``step``, or None (done already, cancelled, or a live worker)."""
+    claim = job_claim(IMPORT_FLOW, step, import_id, reset={"rows_done": 0},
+                      queryset=DeviceImport.objects.select_related("customer", "confirmed_by"))
+    return claim if claim.acquired else None
 
 
-def _read(device_import: DeviceImport):
-    with default_storage.open(device_import.storage_path, "rb") as handle:
-        return read_sheet(handle.read(), device_import.file_name)
-
-
-def _progress(device_import: DeviceImport):
+def _progress(claim: Claim):
+    """The planner's progress callback is the step's heartbeat (rate-limited)."""
     def report(done: int) -> None:
-        DeviceImport.objects.filter(pk=device_import.pk).update(rows_done=done)
+        claim.beat(rows_done=done)
     return report
+
+
+def _plan(claim: Claim):
+    device_import = claim.record
+    with default_storage.open(device_import.storage_path, "rb") as handle:
+        sheet = read_sheet(handle.read(), device_import.file_name)
+    device_import.rows_total = len(sheet.rows)
+    claim.beat(force=True, rows_total=device_import.rows_total)
+    return plan_import(device_import.customer, sheet, _progress(claim))
 
 
 def _row_messages(plan) -> list[dict]:
@@ -220,27 +269,32 @@ def _finish(device_import: DeviceImport, status: str, *, counts=None, messages=N
                                 "error": error[:500]})
 
 
+def _finish_held(claim: Claim, status: str, **result) -> None:
+    """Store a step's result, if this worker still holds the step (else ``ClaimLost``)."""
+    with transaction.atomic():
+        claim.hold()
+        _finish(claim.record, status, **result)
+
+
 def device_import_preview(*, import_id: int) -> DeviceImport | None:
-    """The dry run: check every row and compare with the inventory; writes no device."""
-    device_import = _claim(import_id, ImportStatus.UPLOADED, ImportStatus.PREVIEWING)
-    if device_import is None:
+    """The dry run: check every row and compare with the inventory; writes no device.
+    Returns None when there is nothing to do for this worker (see ``job_claim``)."""
+    claim = _claim(import_id, PREVIEW)
+    if claim is None:
         return None
     try:
-        sheet = _read(device_import)
-    except SpreadsheetError as exc:
-        with transaction.atomic():
-            _finish(device_import, ImportStatus.INVALID, counts={}, messages=[],
-                    error=str(exc), action="device_import.previewed")
-        return device_import
-    DeviceImport.objects.filter(pk=import_id).update(rows_total=len(sheet.rows))
-    device_import.rows_total = len(sheet.rows)
-    plan = plan_import(device_import.customer, sheet, _progress(device_import))
-    with transaction.atomic():
-        _finish(device_import,
-                ImportStatus.PREVIEWED if plan.is_valid else ImportStatus.INVALID,
-                counts=plan.counts, messages=_row_messages(plan),
-                action="device_import.previewed")
-    return device_import
+        try:
+            plan = _plan(claim)
+        except SpreadsheetError as exc:
+            _finish_held(claim, ImportStatus.INVALID, counts={}, messages=[], error=str(exc),
+                         action="device_import.previewed")
+            return claim.record
+        _finish_held(claim, ImportStatus.PREVIEWED if plan.is_valid else ImportStatus.INVALID,
+                     counts=plan.counts, messages=_row_messages(plan),
+                     action="device_import.previewed")
+    except ClaimLost:
+        return None
+    return claim.record
 
 
 @transaction.atomic
@@ -251,45 +305,96 @@ def device_import_confirm(*, actor: User, device_import: DeviceImport,
     require_device_editor(actor, device_import.customer)
     if device_import.status != ImportStatus.PREVIEWED:
         raise ValidationError(_("Dieser Import kann nicht (mehr) bestätigt werden."))
-    device_import.status = ImportStatus.CONFIRMED
     device_import.confirmed_by = actor
-    device_import.save(update_fields=["status", "confirmed_by"])
+    job_queue(IMPORT_FLOW, device_import, APPLY, inline=_inline(device_import),
+              update_fields=("confirmed_by",))
     audit_event_record(actor=actor, action="device_import.confirmed", target=device_import,
                        organisation=device_import.customer, ip=ip)
-    transaction.on_commit(lambda: _run_job("devices.tasks.apply_import", device_import))
     return device_import
 
 
 def device_import_apply(*, import_id: int) -> DeviceImport | None:
     """Write a confirmed import, all or nothing; checks every row again against the inventory
-    as it is now. Safe to run twice: only one run can claim the confirmed import."""
-    device_import = _claim(import_id, ImportStatus.CONFIRMED, ImportStatus.APPLYING)
-    if device_import is None:
+    as it is now. Safe to run twice and after a crash: only the worker holding the claim
+    writes, and a crashed write left nothing behind (see ``portal.jobs``)."""
+    claim = _claim(import_id, APPLY)
+    if claim is None:
         return None
-    actor = device_import.confirmed_by
+    device_import, actor = claim.record, claim.record.confirmed_by
     try:
-        sheet = _read(device_import)
-        plan = plan_import(device_import.customer, sheet, _progress(device_import))
-        del sheet  # the plan holds every value; the raw rows need not stay in memory
+        plan = _plan(claim)
         if not plan.is_valid:
-            with transaction.atomic():
-                _finish(device_import, ImportStatus.FAILED, counts=plan.counts,
-                        messages=_row_messages(plan), actor=actor,
-                        error=_("Seit der Vorschau hat sich die Geräteliste geändert; einige "
-                                "Zeilen sind jetzt ungültig. Es wurde nichts übernommen."),
-                        action="device_import.failed")
+            _finish_held(claim, ImportStatus.FAILED, counts=plan.counts,
+                         messages=_row_messages(plan), actor=actor,
+                         error=_("Seit der Vorschau hat sich die Geräteliste geändert; einige "
+                                 "Zeilen sind jetzt ungültig. Es wurde nichts übernommen."),
+                         action="device_import.failed")
             return device_import
-        with transaction.atomic():
-            counts = apply_plan(device_import.customer, plan, actor=actor)
-            _finish(device_import, ImportStatus.DONE, counts=counts,
-                    messages=_row_messages(plan), actor=actor, action="device_import.applied")
-    except (SpreadsheetError, IntegrityError) as exc:
-        with transaction.atomic():
-            _finish(device_import, ImportStatus.FAILED, actor=actor, error=str(exc),
-                    action="device_import.failed")
+        claim.beat(force=True)  # the writing transaction must end within the stale period
+        try:
+            with transaction.atomic():
+                claim.hold()
+                counts = apply_plan(device_import.customer, plan, actor=actor)
+                _finish(device_import, ImportStatus.DONE, counts=counts,
+                        messages=_row_messages(plan), actor=actor,
+                        action="device_import.applied")
+        except IntegrityError:
+            logger.warning("Device import %s lost a race with another writer", import_id,
+                           exc_info=True)
+            _fail_lost_race(claim, plan)
+            return device_import
+    except SpreadsheetError as exc:
+        _finish_held(claim, ImportStatus.FAILED, actor=actor, error=str(exc),
+                     action="device_import.failed")
         return device_import
+    except ClaimLost:
+        return None
     _discard_file(device_import)
     return device_import
+
+
+def _clashes(customer: Organisation, plan) -> tuple[list[str], list[str]]:
+    """The serials and hostnames of ``plan`` that another writer took since it was made."""
+    in_file = {row.serial for row in plan.rows}
+    serials, owner_of_hostname = set(), {}
+    stored = (Device.objects.filter(customer=customer)
+              .values_list("serial_number", "hostname", "retired_at").iterator(chunk_size=5000))
+    for serial, hostname, retired_at in stored:
+        serials.add(serial)
+        if retired_at is None and serial not in in_file:
+            owner_of_hostname[hostname.lower()] = serial
+    return ([row.serial for row in plan.rows if row.status == NEW and row.serial in serials],
+            [row.hostname for row in plan.rows if row.hostname.lower() in owner_of_hostname])
+
+
+def _named(values: list[str]) -> str:
+    shown = ", ".join(values[:CLASHES_NAMED])
+    if len(values) > CLASHES_NAMED:
+        shown += " " + _("und %(count)s weitere") % {"count": len(values) - CLASHES_NAMED}
+    return shown
+
+
+def _fail_lost_race(claim: Claim, plan) -> None:
+    """Another writer added the same serials or hostnames while this apply wrote (the database
+    refused it; nothing was written). Plan again against the inventory as it is now for honest
+    counts, and name what clashed."""
+    device_import = claim.record
+    with translation.override(import_reader_language(device_import.pk, APPLY)):
+        serials, hostnames = _clashes(device_import.customer, plan)
+        clashes = []
+        if serials:
+            clashes.append(_("Seriennummern %(values)s") % {"values": _named(serials)})
+        if hostnames:
+            clashes.append(_("Hostnamen %(values)s") % {"values": _named(hostnames)})
+        error = _("Während der Übernahme wurden gleichzeitig Geräte dieses Kunden angelegt oder "
+                  "geändert. Es wurde nichts übernommen.")
+        if clashes:
+            error += " " + _("Inzwischen vergeben: %(clashes)s.") % {"clashes": "; ".join(clashes)}
+        error += " " + _("Bitte laden Sie die Datei erneut hoch, um eine aktuelle Vorschau zu "
+                         "sehen.")
+        now = _plan(claim)
+    _finish_held(claim, ImportStatus.FAILED, counts=now.counts, messages=_row_messages(now),
+                 actor=device_import.confirmed_by, error=error, action="device_import.failed")
 
 
 def _discard_file(device_import: DeviceImport) -> None:
@@ -299,13 +404,20 @@ def _discard_file(device_import: DeviceImport) -> None:
         device_import.storage_path = ""
 
 
+def import_cancellable(device_import: DeviceImport, now=None) -> bool:
+    """An import may be cancelled until it is done, except while a live worker runs a step
+    (a stuck or failed one may always be cancelled: nothing of it was written)."""
+    if device_import.status in {ImportStatus.DONE, ImportStatus.CANCELLED}:
+        return False
+    return job_activity(IMPORT_FLOW, device_import, now).phase != "running"
+
+
 @transaction.atomic
 def device_import_cancel(*, actor: User, device_import: DeviceImport,
                          ip: str | None = None) -> DeviceImport:
     device_import = DeviceImport.objects.select_for_update().get(pk=device_import.pk)
     require_device_editor(actor, device_import.customer)
-    if device_import.status not in {ImportStatus.UPLOADED, ImportStatus.PREVIEWED,
-                                    ImportStatus.INVALID}:
+    if not import_cancellable(device_import):
         raise ValidationError(_("Dieser Import kann nicht mehr abgebrochen werden."))
     device_import.status = ImportStatus.CANCELLED
     device_import.finished_at = timezone.now()
@@ -316,16 +428,31 @@ def device_import_cancel(*, actor: User, device_import: DeviceImport,
     return device_import
 
 
+def device_imports_recover(*, now=None) -> dict[str, int]:
+    """The sweep: imports stuck in a step are sent again, or failed after the last attempt."""
+    return jobs_recover(IMPORT_FLOW, now=now)
+
+
 def device_imports_cleanup(*, now=None) -> int:
-    """Delete stored files of imports that ended or were left unconfirmed; idempotent."""
-    cutoff = (now or timezone.now()) - timedelta(hours=settings.DEVICE_IMPORT_KEEP_HOURS)
-    stale = DeviceImport.objects.filter(created_at__lt=cutoff).exclude(storage_path="")
+    """Delete the stored file of every import uploaded more than DEVICE_IMPORT_KEEP_HOURS ago,
+    whatever its state: an unconfirmed preview is cancelled, a stuck step failed; only a step
+    a live worker runs right now keeps its file until the next run. Idempotent."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.DEVICE_IMPORT_KEEP_HOURS)
+    old = DeviceImport.objects.filter(created_at__lt=cutoff).exclude(storage_path="")
     cleaned = 0
-    for device_import in stale.exclude(status__in=[ImportStatus.CONFIRMED,
-                                                   ImportStatus.APPLYING]):
+    for pk in list(old.values_list("pk", flat=True)):
         with transaction.atomic():
-            if device_import.status in {ImportStatus.UPLOADED, ImportStatus.PREVIEWED,
-                                        ImportStatus.PREVIEWING}:
+            device_import = (old.select_for_update(skip_locked=True, of=("self",))
+                             .select_related("customer").filter(pk=pk).first())
+            if device_import is None:  # deleted meanwhile, or a worker holds it right now
+                continue
+            step = IMPORT_FLOW.step_of(device_import)
+            if step is not None and not is_stale(device_import, now):
+                continue  # a live worker runs it: the next cleanup deletes its file
+            if step is not None:
+                _give_up(device_import, step, stuck_reason(IMPORT_FLOW, device_import))
+            elif device_import.status == ImportStatus.PREVIEWED:
                 device_import.status = ImportStatus.CANCELLED
                 device_import.finished_at = timezone.now()
                 device_import.save(update_fields=["status", "finished_at"])

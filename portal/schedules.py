@@ -26,7 +26,15 @@ JOBS: tuple[Job, ...] = (
         name="devices.cleanup_imports",
         func="devices.tasks.cleanup_imports",
         cron="41 * * * *",
-        description="Stored import files are deleted DEVICE_IMPORT_KEEP_HOURS after upload.",
+        description="Stored import files are deleted DEVICE_IMPORT_KEEP_HOURS after upload, "
+                    "whatever the import's state.",
+    ),
+    Job(
+        name="devices.recover_imports",
+        func="devices.tasks.recover_imports",
+        cron="*/5 * * * *",
+        description="Imports stuck in a job step (worker died, task lost) are sent again, or "
+                    "failed with a message after PORTAL_JOB_MAX_ATTEMPTS (docs/adr/0008).",
     ),
     Job(
         name="contracts.end_due",

@@ -24,6 +24,7 @@ from devices.services import (
     device_import_upload,
     device_imports_cleanup,
 )
+from portal.jobs import worker_name
 from portal.models import AuditEvent
 
 HEADER = "hostname;serial;kind;location\r\n"
@@ -34,26 +35,6 @@ def csv_of(*rows: str) -> bytes:
 
 
 GOOD = csv_of("pc-01;SN-1;workstation;Büro Süd", "srv-01;SN-2;Server;Keller")
-
-
-@pytest.fixture
-def customer(world):
-    return world["orgs"]["customer_a"]
-
-
-@pytest.fixture
-def admin(world):
-    return world["people"]["customer_admin"]
-
-
-@pytest.fixture
-def run(django_capture_on_commit_callbacks):
-    """Run a service and then its on-commit work (the inline preview/apply, file deletion)."""
-    def _run(func, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            result = func(**kwargs)
-        return DeviceImport.objects.get(pk=result.pk)
-    return _run
 
 
 def upload(run, admin, customer, data=GOOD, name="geraete.csv"):
@@ -172,7 +153,7 @@ def test_too_many_rows_make_an_invalid_import(run, admin, customer):
 
 # --- Jobs ---------------------------------------------------------------------------------------
 
-@override_settings(DEVICE_IMPORT_INLINE_BYTES=0)
+@override_settings(DEVICE_IMPORT_INLINE_BYTES=0, PORTAL_JOB_HEARTBEAT_SECONDS=0)
 def test_large_file_runs_as_jobs_with_progress(run, admin, customer, monkeypatch):
     rows = [f"pc-{n:02};SN-{n};workstation;Raum {n}" for n in range(7)]
     broker = get_broker()  # the ORM queue table, or Redis when REDIS_URL is set
@@ -185,13 +166,14 @@ def test_large_file_runs_as_jobs_with_progress(run, admin, customer, monkeypatch
     seen: list[tuple[int, int]] = []
     original = services._progress
 
-    def watching(job):
-        report = original(job)
+    def watching(claim):
+        report = original(claim)
 
         def spy(done):
             report(done)
-            stored = DeviceImport.objects.get(pk=job.pk)
+            stored = DeviceImport.objects.get(pk=claim.record.pk)
             seen.append((stored.rows_done, stored.rows_total))
+            assert stored.claimed_by == worker_name() and stored.heartbeat_at
         return spy
 
     monkeypatch.setattr(services, "_progress", watching)
@@ -214,6 +196,8 @@ def test_large_file_runs_as_jobs_with_progress(run, admin, customer, monkeypatch
     assert tasks.apply_import(device_import.pk) is None, "a second run applies nothing"
     assert Device.objects.count() == 7
     assert AuditEvent.objects.filter(action="device_import.applied").count() == 1
+    device_import.refresh_from_db()
+    assert (device_import.status, device_import.attempts) == (ImportStatus.DONE, 1)
     assert not default_storage.exists(f"device-imports/{device_import.public_id}.csv")
 
 
@@ -351,16 +335,18 @@ def test_cleanup_deletes_old_files_once(run, admin, customer):
 
     with time_machine.travel(start + timedelta(hours=settings.DEVICE_IMPORT_KEEP_HOURS, minutes=1),
                              tick=False):
-        assert device_imports_cleanup() == 2
+        assert device_imports_cleanup() == 3
         assert device_imports_cleanup() == 0
         assert tasks.cleanup_imports() == 0
     states = {item.pk: (item.status, item.storage_path)
               for item in DeviceImport.objects.all()}
     assert states[previewed.pk] == (ImportStatus.CANCELLED, "")
     assert states[invalid.pk] == (ImportStatus.INVALID, "")
-    assert states[confirmed.pk] == (ImportStatus.CONFIRMED, paths[confirmed.pk])
+    # Its job never ran (no worker for a day): failed with a message, file deleted all the same.
+    assert states[confirmed.pk] == (ImportStatus.FAILED, "")
+    assert "nicht angelaufen" in DeviceImport.objects.get(pk=confirmed.pk).error
     assert states[recent.pk] == (ImportStatus.PREVIEWED, paths[recent.pk])
-    assert not default_storage.exists(paths[previewed.pk])
-    assert not default_storage.exists(paths[invalid.pk])
-    assert default_storage.exists(paths[confirmed.pk]) and default_storage.exists(paths[recent.pk])
-    assert AuditEvent.objects.filter(action="device_import.file_deleted").count() == 2
+    for item in (previewed, invalid, confirmed):
+        assert not default_storage.exists(paths[item.pk])
+    assert default_storage.exists(paths[recent.pk])
+    assert AuditEvent.objects.filter(action="device_import.file_deleted").count() == 3
