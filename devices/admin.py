@@ -33,6 +33,7 @@ from devices.models import Device, DeviceImport, ImportStatus
 from devices.selectors import last_stale_signature_date
 from devices.services import (
     EDITABLE_FIELDS,
+    IMPORT_FLOW,
     MESSAGES_KEPT,
     device_create,
     device_export_record,
@@ -42,9 +43,12 @@ from devices.services import (
     device_retire,
     device_unique_errors,
     device_update,
+    import_cancellable,
 )
+from devices.views.imports import job_progress
 from portal.admin.base import ReadOnlyAdmin, TenantScopedAdmin, run_service_action
 from portal.http import client_ip
+from portal.jobs import job_activity
 from portal.models import Organisation, User
 from portal.roles import OrganisationKind
 
@@ -394,9 +398,9 @@ class DeviceAdmin(TenantScopedAdmin):
             rows_truncated=len(rows) >= MESSAGES_KEPT,
             uploaded_by=_person_label(request.user, device_import.created_by),
             status=ImportStatus,
+            **job_progress(device_import, job_activity(IMPORT_FLOW, device_import)),
             may_confirm=may_import and device_import.status == ImportStatus.PREVIEWED,
-            may_cancel=may_import and device_import.status in {ImportStatus.PREVIEWED,
-                                                               ImportStatus.INVALID},
+            may_cancel=may_import and import_cancellable(device_import),
         )
 
     def _decide(self, request, device_import: DeviceImport) -> HttpResponse:
@@ -437,20 +441,29 @@ class DeviceImportForm(forms.Form):
 
 @admin.register(DeviceImport)
 class DeviceImportAdmin(ReadOnlyAdmin):
-    list_display = ("file_name", "customer", "status", "counts_summary", "uploaded_by",
+    list_display = ("file_name", "customer", "status_shown", "counts_summary", "uploaded_by",
                     "created_at", "status_page")
     list_filter = ("status", ("customer", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("customer", "created_by")
     search_fields = ("file_name", "customer__name")
     date_hierarchy = "created_at"
-    fields = ("file_name", "customer", "status", "status_page", "counts_summary", "error",
+    fields = ("file_name", "customer", "status_shown", "status_page", "counts_summary", "error",
               "uploaded_by", "created_at", "file_format", "file_size", "file_sha256",
-              "rows_total", "finished_at")
+              "rows_total", "finished_at", "attempts", "claimed_by", "claimed_at",
+              "heartbeat_at")
     readonly_fields = fields
 
     def get_queryset(self, request):
         visible = User.objects.visible_to(request.user).filter(pk=OuterRef("created_by_id"))
         return super().get_queryset(request).annotate(uploader_visible=Exists(visible))
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_shown(self, obj: DeviceImport) -> str:
+        """The status, and whether its job hangs (no sign of life: nothing runs)."""
+        if job_activity(IMPORT_FLOW, obj).phase == "stuck":
+            return gettext("%(status)s – hängt, wird automatisch neu gestartet") % {
+                "status": obj.get_status_display()}
+        return obj.get_status_display()
 
     @admin.display(description=_("Ergebnis"))
     def counts_summary(self, obj: DeviceImport) -> str:

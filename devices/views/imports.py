@@ -19,10 +19,14 @@ from devices.importing import CHANGED, INVALID, NEW, UNCHANGED
 from devices.models import Device, DeviceImport, ImportStatus
 from devices.selectors import imports_for
 from devices.services import (
+    APPLY,
+    IMPORT_FLOW,
     MESSAGES_KEPT,
+    PREVIEW,
     device_import_cancel,
     device_import_confirm,
     device_import_upload,
+    import_cancellable,
 )
 from devices.spreadsheets import COLUMNS, REQUIRED_COLUMNS
 from devices.views.common import (
@@ -34,6 +38,7 @@ from devices.views.common import (
     shows_customer,
 )
 from portal.http import client_ip
+from portal.jobs import job_activity
 
 RECENT_IMPORTS = 10
 #: What each row status of a preview is called, and the badge it gets.
@@ -100,9 +105,10 @@ def import_upload(request):
             add_service_errors(form, exc, default_field="file")
         else:
             return redirect("devices:import_detail", public_id=device_import.public_id)
+    recent = imports_for(user).order_by("-created_at")[:RECENT_IMPORTS]
     return render(request, "devices/import/upload.html", {
         "form": form,
-        "recent": imports_for(user).order_by("-created_at")[:RECENT_IMPORTS],
+        "recent": [(item, job_activity(IMPORT_FLOW, item)) for item in recent],
         "show_customer": shows_customer(user),
         "columns": COLUMNS,
         "required_columns": REQUIRED_COLUMNS,
@@ -115,21 +121,33 @@ def import_detail(request, public_id):
     device_import = _import_or_404(request, public_id)
     failed = device_import.status in {ImportStatus.INVALID, ImportStatus.FAILED}
     rows = _rows(device_import, only_invalid=failed)
+    activity = job_activity(IMPORT_FLOW, device_import)
     return render(request, "devices/import/detail.html", {
         "device_import": device_import,
-        "status_badge": STATUS_BADGE.get(device_import.status, ""),
+        "status_badge": "badge--bad" if activity.phase == "stuck"
+        else STATUS_BADGE.get(device_import.status, ""),
         "failed": failed,
         "rows": rows,
         "show_rows": failed or device_import.status == ImportStatus.PREVIEWED,
-        # A confirmed import waits for its job; the rows it reports are those of the preview.
-        "rows_done": 0 if device_import.status == ImportStatus.CONFIRMED
-        else device_import.rows_done,
         "rows_cut": len(device_import.messages) >= MESSAGES_KEPT,
         "messages_kept": MESSAGES_KEPT,
+        **job_progress(device_import, activity),
         "can_edit": can_edit(request.user),
-        "can_cancel": device_import.status in {ImportStatus.PREVIEWED, ImportStatus.INVALID},
+        "can_cancel": can_edit(request.user) and import_cancellable(device_import),
         "show_customer": shows_customer(request.user),
     })
+
+
+def job_progress(device_import: DeviceImport, activity) -> dict:
+    """What the import pages (portal and admin) say about a running or stuck step."""
+    return {
+        "activity": activity,
+        "checking": activity.step == PREVIEW,
+        # Every row is checked again; then the devices are written in one transaction, which
+        # reports no progress: the page must not claim "n of n" as if it were nearly done.
+        "writing": activity.step == APPLY and activity.phase == "running"
+        and 0 < device_import.rows_total <= device_import.rows_done,
+    }
 
 
 @login_required

@@ -575,17 +575,19 @@ def get_location(device: Device) -> str:
 
 
 @pytest.mark.parametrize(("status", "rows_total", "rows_done", "shown"), [
-    (ImportStatus.UPLOADED, 0, 0, "Die Datei wird gelesen"),
+    (ImportStatus.UPLOADED, 0, 0, "wartet auf einen freien Hintergrundprozess"),
+    (ImportStatus.PREVIEWING, 0, 0, "Die Datei wird gelesen"),
     (ImportStatus.PREVIEWING, 20000, 4000, "4000 von 20000 Zeilen"),
-    (ImportStatus.CONFIRMED, 20000, 20000, "0 von 20000 Zeilen"),
+    (ImportStatus.CONFIRMED, 20000, 20000, "wartet auf einen freien Hintergrundprozess"),
     (ImportStatus.APPLYING, 20000, 12000, "12000 von 20000 Zeilen"),
+    (ImportStatus.APPLYING, 20000, 20000, "Alle 20000 Zeilen sind geprüft"),
 ])
 def test_running_import_shows_progress_and_reloads(orgs, people, verified_client, status,
                                                    rows_total, rows_done, shown):
     device_import = DeviceImport.objects.create(
         customer=orgs["customer_a"], created_by=people["customer_admin"], status=status,
         file_name="gross.xlsx", file_format="xlsx", file_size=5_000_000, file_sha256="0" * 64,
-        rows_total=rows_total, rows_done=rows_done)
+        rows_total=rows_total, rows_done=rows_done, heartbeat_at=timezone.now())
     text = body(verified_client(people["customer_admin"]).get(import_url(device_import)))
     assert '<meta http-equiv="refresh" content="2">' in text
     assert shown in text
