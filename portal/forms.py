@@ -1,4 +1,5 @@
-"""Forms of the portal shell: invitations, second factor, password on invitation, signup names."""
+"""Forms of the portal shell: invitations, second factor, re-authentication, password on
+invitation, signup names."""
 
 from __future__ import annotations
 
@@ -43,6 +44,21 @@ class TokenForm(forms.Form):
         label=_("Code"), max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
                                       "autofocus": True, "spellcheck": "false"}),
+    )
+
+
+class ReauthenticationForm(forms.Form):
+    """Password and a current code before a security change (portal/reauth.py checks them)."""
+
+    password = forms.CharField(
+        label=_("Passwort"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password",
+                                          "autofocus": True}),
+    )
+    token = forms.CharField(
+        label=_("Code aus der Authenticator-App oder Backup-Code"), max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "spellcheck": "false"}),
     )
 
 

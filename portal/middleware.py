@@ -1,12 +1,19 @@
-"""Mandatory second factor for every logged-in request, and the access log."""
+"""Mandatory second factor for every logged-in request, re-authentication before security
+changes, session limits (idle and absolute), no caching of personal pages, the access log."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import ngettext
 
 from portal.http import client_ip
 
@@ -60,6 +67,130 @@ class MFARequiredMiddleware:
             query = urlencode({"next": request.get_full_path()})
             return HttpResponseRedirect(f"{reverse(target)}?{query}")
         return self.get_response(request)
+
+
+class ReauthenticationRequiredMiddleware:
+    """Guarded URL names (portal/reauth.py) need a fresh password-and-code confirmation.
+
+    Runs after ``MFARequiredMiddleware``; as a ``process_view`` hook it sees the resolved URL
+    name, allauth's pages included, without wrapping their views.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from portal.reauth import reauthentication_required, reauthentication_url
+
+        match = request.resolver_match
+        if match is None or not reauthentication_required(request, match.view_name):
+            return None
+        return HttpResponseRedirect(reauthentication_url(request, match.view_name))
+
+
+def _is_authenticated(request) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
+class NoStoreMiddleware:
+    """Pages of a logged-in person (portal, allauth, admin) are never stored by a browser or
+    proxy: they show personal data and, on enrolment, the TOTP secret. Not static files."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        authenticated = _is_authenticated(request)
+        response = self.get_response(request)
+        if (authenticated or _is_authenticated(request)) and not request.path_info.startswith(
+                settings.STATIC_URL):
+            add_never_cache_headers(response)
+        return response
+
+
+#: Unix time of the password login, and of the last activity (written at most once a minute).
+SESSION_STARTED_KEY = "portal_session_started"
+LAST_ACTIVITY_KEY = "portal_last_activity"
+ACTIVITY_WRITE_INTERVAL_SECONDS = 60
+
+
+def _start_session_clock(session, now: float) -> None:
+    session[SESSION_STARTED_KEY] = int(now)
+    session[LAST_ACTIVITY_KEY] = int(now)
+
+
+def _session_over(session, now: float) -> str | None:
+    """``"absolute"`` after SESSION_COOKIE_AGE since the login, ``"idle"`` after
+    PORTAL_SESSION_IDLE_TIMEOUT_MINUTES without a request, else ``None``."""
+    started = session.get(SESSION_STARTED_KEY)
+    last = session.get(LAST_ACTIVITY_KEY, started)
+    if now - started >= settings.SESSION_COOKIE_AGE:
+        return "absolute"
+    if now - last >= settings.PORTAL_SESSION_IDLE_TIMEOUT_MINUTES * 60:
+        return "idle"
+    return None
+
+
+class SessionLimitsMiddleware:
+    """End a session after the idle timeout or its absolute age, whatever else happens.
+
+    The absolute limit counts from the login and is not moved by activity or by saving the
+    session (``SESSION_SAVE_EVERY_REQUEST``, allauth's browser-session expiry): Django's own
+    expiry rolls forward on every save. The activity stamp is written at most once a minute,
+    so an ordinary request does not write the session.
+
+    The clocks start with the request that logs in (it writes the session anyway). A session
+    without them (one from before this middleware) gets them with its next write and is
+    bounded by Django's expiry until then; no request writes a session only to add them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (_is_authenticated(request) and SESSION_STARTED_KEY in request.session
+                and not request.path_info.startswith(settings.STATIC_URL)):
+            session, now = request.session, time.time()
+            reason = _session_over(session, now)
+            if reason is not None:
+                return self._end(request, reason, now)
+            if now - session.get(LAST_ACTIVITY_KEY, 0) >= ACTIVITY_WRITE_INTERVAL_SECONDS:
+                session[LAST_ACTIVITY_KEY] = int(now)
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if (_is_authenticated(request) and session is not None and session.modified
+                and SESSION_STARTED_KEY not in session):
+            _start_session_clock(session, time.time())
+        return response
+
+    def _end(self, request, reason: str, now: float):
+        from portal.services.security import session_timeout_record
+
+        session = request.session
+        minutes = settings.PORTAL_SESSION_IDLE_TIMEOUT_MINUTES
+        session_timeout_record(
+            actor=request.user, reason=reason, ip=client_ip(request),
+            details={"idle_seconds": int(now - session.get(LAST_ACTIVITY_KEY, now)),
+                     "age_seconds": int(now - session[SESSION_STARTED_KEY])})
+        logout(request)
+        if reason == "idle":
+            text = ngettext("Sie wurden nach %(minutes)d Minute ohne Aktivität abgemeldet.",
+                            "Sie wurden nach %(minutes)d Minuten ohne Aktivität abgemeldet.",
+                            minutes) % {"minutes": minutes}
+        else:
+            hours = max(1, settings.SESSION_COOKIE_AGE // 3600)
+            text = ngettext("Ihre Sitzung endet spätestens %(hours)d Stunde nach der Anmeldung. "
+                            "Bitte melden Sie sich erneut an.",
+                            "Ihre Sitzung endet spätestens %(hours)d Stunden nach der Anmeldung. "
+                            "Bitte melden Sie sich erneut an.", hours) % {"hours": hours}
+        messages.info(request, text)
+        if request.method == "GET":
+            return redirect_to_login(request.get_full_path(), reverse("account_login"))
+        return HttpResponseRedirect(reverse("account_login"))
 
 
 class AccessLogMiddleware:

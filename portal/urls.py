@@ -15,6 +15,7 @@ portal_patterns = [
     path("team/<int:user_id>/deaktivieren/", team.deactivate, name="team_deactivate"),
     path("team/<int:user_id>/reaktivieren/", team.reactivate, name="team_reactivate"),
     path("konto/sicherheit/", mfa.security, name="security"),
+    path("konto/sicherheit/bestaetigen/", mfa.reauthenticate, name="reauthenticate"),
     path("konto/sicherheit/backup-codes/", mfa.backup_codes_regenerate,
          name="backup_codes_regenerate"),
     path("konto/sicherheit/geraet/<int:device_id>/entfernen/", mfa.device_remove,

@@ -11,8 +11,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.models import User
 from portal.roles import Role
-from portal.services.accounts import end_sessions
+from portal.services.accounts import end_sessions, require_may_act_on
 from portal.services.audit import audit_event_record
+from portal.services.security import security_notice_on_commit
 from portal.tenancy import role_of
 
 BACKUP_DEVICE_NAME = "backup"
@@ -65,6 +66,8 @@ def mfa_enrolment_confirm(*, actor: User, device: TOTPDevice, token: str,
     codes = _new_backup_codes(actor) if first_device else []
     audit_event_record(actor=actor, action="mfa.enrolled", target=actor, ip=ip,
                        details={"device": device.name, "backup_codes_issued": len(codes)})
+    security_notice_on_commit(user=actor, action="mfa.enrolled", details={"device": device.name},
+                              ip=ip)
     return codes
 
 
@@ -75,6 +78,7 @@ def mfa_backup_codes_regenerate(*, actor: User, ip: str | None = None) -> list[s
         raise ValidationError(_("Richten Sie zuerst eine Authenticator-App ein."))
     codes = _new_backup_codes(actor)
     audit_event_record(actor=actor, action="mfa.backup_codes_regenerated", target=actor, ip=ip)
+    security_notice_on_commit(user=actor, action="mfa.backup_codes_regenerated", ip=ip)
     return codes
 
 
@@ -92,6 +96,8 @@ def mfa_device_remove(*, actor: User, device_id: int, ip: str | None = None) -> 
     device.delete()
     audit_event_record(actor=actor, action="mfa.device_removed", target=actor, ip=ip,
                        details={"device": name})
+    security_notice_on_commit(user=actor, action="mfa.device_removed", details={"device": name},
+                              ip=ip)
 
 
 @transaction.atomic
@@ -103,11 +109,14 @@ def mfa_reset(*, actor: User, user: User, ip: str | None = None) -> int:
     if user.pk == actor.pk:
         raise ValidationError(_("Sie können Ihre eigene Zwei-Faktor-Anmeldung nicht "
                                 "zurücksetzen."))
+    require_may_act_on(actor=actor, target=user)
     removed = TOTPDevice.objects.filter(user=user).delete()[0]
     removed += StaticDevice.objects.filter(user=user).delete()[0]
     ended = end_sessions(user)
     audit_event_record(actor=actor, action="mfa.reset", target=user, ip=ip,
                        details={"objects_removed": removed, "sessions_ended": ended})
+    # The person is told, not the administrator's address: no IP of the administrator either.
+    security_notice_on_commit(user=user, action="mfa.reset")
     return removed
 
 

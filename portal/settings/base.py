@@ -68,10 +68,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.NoStoreMiddleware",
+    # Before the session limits, which leave a message for the login page.
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.SessionLimitsMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "portal.middleware.MFARequiredMiddleware",
+    "portal.middleware.ReauthenticationRequiredMiddleware",
     "portal.middleware.AccessLogMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
@@ -198,10 +202,18 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = env("EMAIL_SUBJECT_PREFIX", "[Kundenportal] ")
-# Failed logins: 10 a minute per IP, 5 in 5 minutes per e-mail address (backed by the cache).
+# Failed logins (docs/adr/0009, portal/login_throttle.py; backed by the shared cache). Counted
+# before the password is checked, given back when it was right.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/300s/key"),
+    # Per source IP (credential stuffing) and per address *and* source IP (key "address|ip").
+    "login_failed": env("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,60/h/ip,5/5m/key,10/h/key"),
+    # Per address over all sources without a known-device cookie (distributed guessing).
+    "login_failed_address": env("LOGIN_FAILED_ADDRESS_RATE_LIMIT", "30/h/key"),
+    # Per browser that completed a login with both factors for that address.
+    "login_failed_known_device": env("LOGIN_FAILED_KNOWN_DEVICE_RATE_LIMIT", "5/5m/key,10/h/key"),
 }
+#: How long a browser stays "known" after a login with password and second factor.
+PORTAL_KNOWN_DEVICE_DAYS = env_int("PORTAL_KNOWN_DEVICE_DAYS", 180)
 # Open self-signup is off: accounts are created by invitation.
 PORTAL_OPEN_SIGNUP = env_bool("PORTAL_OPEN_SIGNUP", False)
 PORTAL_INVITATION_MAX_AGE_DAYS = env_int("PORTAL_INVITATION_MAX_AGE_DAYS", 7)
@@ -210,12 +222,17 @@ OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Kundenportal")
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 PORTAL_BACKUP_CODE_COUNT = 10
+#: A security change (factor, backup codes, password, e-mail) needs password and code again
+#: within this many seconds before it (portal/reauth.py).
+PORTAL_REAUTH_MAX_AGE_SECONDS = env_int("PORTAL_REAUTH_MAX_AGE_SECONDS", 300)
 
 # --- Audit and access log ---------------------------------------------------------------------
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 90)
 
 # --- Sessions and cookies ---------------------------------------------------------------------
+#: Absolute: counted from the login, not moved by activity (portal.middleware.SessionLimits…).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+PORTAL_SESSION_IDLE_TIMEOUT_MINUTES = env_int("PORTAL_SESSION_IDLE_TIMEOUT_MINUTES", 30)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

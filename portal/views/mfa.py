@@ -1,4 +1,5 @@
-"""Second factor: enrolment (QR code + backup codes), verification and the security page."""
+"""Second factor: enrolment (QR code + backup codes), verification, re-authentication before
+security changes, and the security page."""
 
 from __future__ import annotations
 
@@ -18,9 +19,16 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.forms import TokenForm
+from portal.forms import ReauthenticationForm, TokenForm
 from portal.http import client_ip
+from portal.login_throttle import remember_known_device
 from portal.mfa import backup_codes_left, base32_secret, check_token, qr_svg
+from portal.reauth import (
+    check_reauthentication,
+    guarded_url,
+    is_recently_reauthenticated,
+    mark_reauthenticated,
+)
 from portal.services.mfa import (
     has_confirmed_device,
     mfa_backup_codes_regenerate,
@@ -29,6 +37,7 @@ from portal.services.mfa import (
     mfa_enrolment_start,
     mfa_verification_record,
 )
+from portal.services.security import reauthentication_record
 
 
 def _next_url(request, default: str = "portal:dashboard") -> str:
@@ -38,6 +47,21 @@ def _next_url(request, default: str = "portal:dashboard") -> str:
     ):
         return candidate
     return reverse(default)
+
+
+def _verified_with(request, device) -> None:
+    """Mark the session verified with ``device`` and give it a new key (no fixation)."""
+    otp_login(request, device)
+    request.session.cycle_key()
+
+
+def _warn_if_backup_code_used(request, method: str) -> None:
+    if method == "backup_code":
+        left = backup_codes_left(request.user)
+        messages.warning(request, ngettext(
+            "Sie haben einen Backup-Code verwendet. Es bleibt %(count)d Code.",
+            "Sie haben einen Backup-Code verwendet. Es bleiben %(count)d Codes.", left,
+        ) % {"count": left})
 
 
 @login_required
@@ -56,12 +80,15 @@ def mfa_enrol(request):
             form.add_error("token", exc.messages)
         else:
             device.refresh_from_db()
-            otp_login(request, device)
+            _verified_with(request, device)
             messages.success(request, _("Die Zwei-Faktor-Anmeldung ist eingerichtet."))
             if codes:
-                return render(request, "portal/mfa/backup_codes.html",
-                              {"codes": codes, "next": _next_url(request)})
-            return HttpResponseRedirect(reverse("portal:security"))
+                response = render(request, "portal/mfa/backup_codes.html",
+                                  {"codes": codes, "next": _next_url(request)})
+            else:
+                response = HttpResponseRedirect(reverse("portal:security"))
+            remember_known_device(response, user)
+            return response
     return render(request, "portal/mfa/enrol.html", {
         "form": form, "qr_svg": qr_svg(device), "secret": base32_secret(device),
         "next": _next_url(request), "first_device": not has_confirmed_device(user),
@@ -81,16 +108,34 @@ def mfa_verify(request):
         mfa_verification_record(actor=user, method=result.method,
                                 succeeded=result.device is not None, ip=client_ip(request))
         if result.device is not None:
-            otp_login(request, result.device)
-            if result.method == "backup_code":
-                left = backup_codes_left(user)
-                messages.warning(request, ngettext(
-                    "Sie haben einen Backup-Code verwendet. Es bleibt %(count)d Code.",
-                    "Sie haben einen Backup-Code verwendet. Es bleiben %(count)d Codes.", left,
-                ) % {"count": left})
-            return HttpResponseRedirect(_next_url(request))
+            _verified_with(request, result.device)
+            _warn_if_backup_code_used(request, result.method)
+            response = HttpResponseRedirect(_next_url(request))
+            remember_known_device(response, user)
+            return response
         form.add_error("token", result.error)
     return render(request, "portal/mfa/verify.html", {"form": form, "next": _next_url(request)})
+
+
+@login_required
+def reauthenticate(request):
+    """Password and a current code before a security change; then back to the page asked for."""
+    user = request.user
+    form = ReauthenticationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = check_reauthentication(request, form.cleaned_data["password"],
+                                        form.cleaned_data["token"])
+        reauthentication_record(actor=user, succeeded=result.device is not None,
+                                method=result.method, ip=client_ip(request))
+        if result.device is not None:
+            mark_reauthenticated(request)
+            _warn_if_backup_code_used(request, result.method)
+            return HttpResponseRedirect(_next_url(request, default="portal:security"))
+        form.add_error(None, result.error)
+    return render(request, "portal/mfa/reauthenticate.html", {
+        "form": form, "next": _next_url(request, default="portal:security"),
+        "max_age_minutes": max(1, settings.PORTAL_REAUTH_MAX_AGE_SECONDS // 60),
+    })
 
 
 @login_required
@@ -100,6 +145,11 @@ def security(request):
     return render(request, "portal/security.html", {
         "devices": devices, "backup_codes_left": backup_codes_left(user),
         "backup_codes_total": settings.PORTAL_BACKUP_CODE_COUNT,
+        "recently_reauthenticated": is_recently_reauthenticated(request),
+        "reauth_max_age_minutes": max(1, settings.PORTAL_REAUTH_MAX_AGE_SECONDS // 60),
+        "enrol_url": guarded_url(request, "portal:mfa_enrol"),
+        "change_password_url": guarded_url(request, "account_change_password"),
+        "change_email_url": guarded_url(request, "account_email"),
     })
 
 

@@ -1,5 +1,6 @@
 """A person logs in with password and TOTP in a real browser, sees the dashboard, switches
-language, and a customer admin invites a colleague."""
+language, and a customer admin invites a colleague; adding a second authenticator asks for
+password and code first."""
 
 from __future__ import annotations
 
@@ -87,3 +88,29 @@ def test_customer_admin_invites_a_colleague(live_server, page, settings):
     page.click("text=Ich habe die Codes gesichert")
     page.wait_for_url(f"{live_server.url}/")
     assert "Kanzlei Weber" in page.content()
+
+
+def test_a_second_authenticator_needs_password_and_code_first(live_server, page):
+    user = make_person(Role.CUSTOMER_ADMIN, OrganisationFactory(name="Praxis Dr. Yılmaz"))
+    login(page, live_server.url, user)
+
+    page.goto(f"{live_server.url}/konto/sicherheit/")
+    page.click("text=Weitere Authenticator-App hinzufügen")
+    page.wait_for_url(re.compile(r"/konto/sicherheit/bestaetigen/"))
+    assert page.locator("h1").inner_text() == "Identität bestätigen"
+    assert page.locator("svg").count() == 0  # no QR code before the confirmation
+    page.fill("input[name=password]", PASSWORD)
+    # The login just used this step's TOTP code (django-otp refuses a replay): a backup code.
+    page.fill("input[name=token]", "backup01")
+    page.click("[data-testid=reauthenticate-form] button[type=submit]")
+
+    page.wait_for_url(re.compile(r"/konto/2fa/einrichten/"))
+    assert page.locator(".qr svg").count() == 1
+    new_device = TOTPDevice.objects.get(user=user, confirmed=False)
+    assert page.locator("[data-testid=totp-secret]").inner_text()
+    page.fill("input[name=token]", totp_now(new_device))
+    page.click("main form:not(.actions) button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/konto/sicherheit/")
+    assert TOTPDevice.objects.filter(user=user, confirmed=True).count() == 2
+    # Both authenticators are listed, each now with a button to remove it.
+    assert page.locator("form.inline-form button").count() == 2

@@ -24,6 +24,7 @@ from portal.roles import Role
 from portal.services.mfa import mfa_reset
 from tests.conftest import totp_now, verify_session
 from tests.factories import PASSWORD, make_person
+from tests.portal.security_helpers import reauthenticate, wrong_totp
 
 LOGIN_URL = "/konto/login/"
 WRONG_CREDENTIALS = "Die E-Mail-Adresse und/oder das Passwort sind leider falsch."
@@ -42,16 +43,6 @@ def is_logged_in(client, user) -> bool:
 
 def is_verified(client, device) -> bool:
     return client.session.get(DEVICE_ID_SESSION_KEY) == device.persistent_id
-
-
-def wrong_totp(device: TOTPDevice) -> str:
-    """A six-digit code that is not accepted in the current time window (±1 step)."""
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    valid = set()
-    for offset in (-1, 0, 1):
-        totp.drift = device.drift + offset
-        valid.add(f"{totp.token():06d}")
-    return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
 
 
 def audit_actions(user=None, action: str | None = None):
@@ -130,7 +121,9 @@ def test_failed_login_for_unknown_address_is_audited_without_target(world, clien
     assert event.details["email"] == "niemand@example.com"
 
 
-def test_login_rate_limit_per_address(world, client):
+def test_login_rate_limit_per_address_and_source(world, client):
+    """Five failures for one address from one source close it there (docs/adr/0009; the
+    owner elsewhere is not affected: tests/portal/test_login_throttling.py)."""
     user = world["people"]["customer_member"]
     other = world["people"]["customer_admin"]
     start = timezone.now()
@@ -147,7 +140,7 @@ def test_login_rate_limit_per_address(world, client):
         assert SESSION_KEY not in client.session
         assert not audit_actions(user, "auth.login").exists()
 
-        # The limit is per address: a colleague from the same network still gets in.
+        # The limit is per address: a colleague from the same source still gets in.
         colleague = Client()
         password_login(colleague, other.email)
         assert is_logged_in(colleague, other)
@@ -257,6 +250,7 @@ def test_enrolment_refused_for_unverified_person_with_device(world, client):
 def test_verified_person_may_add_a_second_authenticator(world, verified_client):
     user = world["people"]["customer_admin"]
     client = verified_client(user)
+    assert reauthenticate(client, user).status_code == 302
     response = client.get(reverse("portal:mfa_enrol"))
     assert response.status_code == 200
     new_device = TOTPDevice.objects.get(user=user, confirmed=False)
@@ -460,6 +454,7 @@ def test_provider_staff_cannot_reset_mfa(world, verified_client):
 def test_regenerating_backup_codes_replaces_the_old_ones(world, verified_client):
     user = world["people"]["customer_admin"]
     client = verified_client(user)
+    reauthenticate(client, user)
     response = client.post(reverse("portal:backup_codes_regenerate"))
     assert response.status_code == 200
     html = response.content.decode()
