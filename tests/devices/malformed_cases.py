@@ -530,3 +530,27 @@ CASES = [
          text(HEADER, ROWS[0], "pc-03;SN-B1;server;Lager"),
          Imported({"SN-1": READ_RESULT["SN-1"], "SN-B1": {"hostname": "pc-03"}})),
 ]
+
+
+# --- The table for the closing note ----------------------------------------------------------
+
+def _answer(expect) -> tuple[str, str]:
+    if isinstance(expect, Imported):
+        counts = expect.counts
+        return "– (gelesen)", f"ja: {counts['new']} neu, {counts['changed']} geändert"
+    if isinstance(expect, RowErrors):
+        return "; ".join(f"Zeile {line}: {message.german}" for line, messages
+                         in expect.rows.items() for message in messages), "nein"
+    if isinstance(expect, UploadRefused):
+        return f"{expect.message.german} (beim Hochladen)", "nein"
+    return f"{expect.message.german} (`{expect.code}`)", "nein"
+
+
+def markdown_table() -> str:
+    """kind → message (German) → devices changed?, one line per case."""
+    lines = ["| Art der Datei | Meldung (deutsch) | Geräte geändert? |", "|---|---|---|"]
+    for case in CASES:
+        message, changed = _answer(case.expect)
+        cells = [f"{case.kind} ({case.file_name.rsplit('.', 1)[-1]})", message, changed]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines)

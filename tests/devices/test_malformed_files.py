@@ -36,6 +36,7 @@ from tests.devices.malformed_cases import (
     Refused,
     RowErrors,
     UploadRefused,
+    markdown_table,
     msg,
     rezip,
     text,
@@ -204,10 +205,14 @@ def test_english_uploader_gets_the_same_answer_in_english(case, import_file):
     check(case, import_file(case, language="en"), before, language="en")
 
 
-def test_there_are_at_least_forty_kinds_of_files():
+def test_there_are_at_least_forty_kinds_of_files_and_a_table_of_them():
     assert len({case.kind for case in CASES}) == len(CASES) >= 40
     assert {type(case.expect) for case in CASES} == {UploadRefused, Refused, RowErrors,
                                                      Imported}
+    table = markdown_table().splitlines()
+    assert len(table) == 2 + len(CASES)
+    assert "| DTD in the sheet (xlsx) | Die XLSX-Datei enthält eine DTD" in table[2 + next(
+        index for index, case in enumerate(CASES) if case.kind == "DTD in the sheet")]
 
 
 # --- The pages ------------------------------------------------------------------------------
