@@ -26,6 +26,9 @@ ADVICE_OWN_CHANGE = gettext_lazy(
     "sofort über „Passwort vergessen?“ auf der Anmeldeseite ein neues Passwort und bitten "
     "Sie den Administrator Ihres Anbieters, Ihre Zwei-Faktor-Anmeldung zurückzusetzen und "
     "alle Sitzungen zu beenden.")
+ADVICE_EMAIL_CHANGED = gettext_lazy(
+    "Wenn Sie das nicht waren, wenden Sie sich bitte sofort an den Administrator Ihres "
+    "Anbieters: Links zum Zurücksetzen des Passworts gehen jetzt an die neue Adresse.")
 ADVICE_ADMIN_RESET = gettext_lazy(
     "Wenn Sie das nicht veranlasst haben, wenden Sie sich bitte sofort an den Administrator "
     "Ihres Anbieters und melden Sie sich erst danach wieder an.")
@@ -65,7 +68,8 @@ SECURITY_NOTICES: dict[str, SecurityNotice] = {
     "user.email_changed": SecurityNotice(
         gettext_lazy("Die E-Mail-Adresse Ihres Kontos wurde geändert"),
         gettext_lazy("Die E-Mail-Adresse Ihres Kontos wurde von %(old)s in %(new)s "
-                     "geändert. Nachrichten des Portals gehen ab jetzt an %(new)s.")),
+                     "geändert. Nachrichten des Portals gehen ab jetzt an %(new)s."),
+        ADVICE_EMAIL_CHANGED),
     "user.email_removed": SecurityNotice(
         gettext_lazy("E-Mail-Adresse von Ihrem Konto entfernt"),
         gettext_lazy("Die E-Mail-Adresse %(email)s wurde von Ihrem Konto entfernt.")),
