@@ -49,8 +49,9 @@ from devices.views.imports import job_progress
 from portal.admin.base import ReadOnlyAdmin, TenantScopedAdmin, run_service_action
 from portal.http import client_ip
 from portal.jobs import job_activity
-from portal.models import Organisation, User
+from portal.models import Organisation
 from portal.roles import OrganisationKind
+from portal.selectors import person_label, person_visible
 
 #: Labels of the row states an import reports (``devices.importing``).
 ROW_STATUS_LABELS = {NEW: _("neu"), CHANGED: _("geändert"), UNCHANGED: _("unverändert"),
@@ -59,16 +60,6 @@ ROW_STATUS_LABELS = {NEW: _("neu"), CHANGED: _("geändert"), UNCHANGED: _("unver
 
 def _perm(opts, action: str) -> str:
     return f"{opts.app_label}.{get_permission_codename(action, opts)}"
-
-
-def _person_label(viewer, person: User | None, visible: bool | None = None) -> str:
-    """A person's name, or a neutral word when the viewer may not see that person: partner
-    support must not learn who at the provider uploaded or changed something."""
-    if person is None:
-        return "–"
-    if visible is None:
-        visible = User.objects.visible_to(viewer).filter(pk=person.pk).exists()
-    return str(person) if visible else gettext("(nicht einsehbar)")
 
 
 # --- Filters ----------------------------------------------------------------------------------
@@ -227,8 +218,8 @@ class DeviceAdmin(TenantScopedAdmin):
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is not None:
-            obj.created_by_label = _person_label(request.user, obj.created_by)
-            obj.updated_by_label = _person_label(request.user, obj.updated_by)
+            obj.created_by_label = person_label(request.user, obj.created_by)
+            obj.updated_by_label = person_label(request.user, obj.updated_by)
         return obj
 
     def get_readonly_fields(self, request, obj=None):
@@ -396,7 +387,7 @@ class DeviceAdmin(TenantScopedAdmin):
             device_import=device_import, rows=rows, counts=counts,
             has_counts=bool(device_import.counts), may_import=may_import,
             rows_truncated=len(rows) >= MESSAGES_KEPT,
-            uploaded_by=_person_label(request.user, device_import.created_by),
+            uploaded_by=person_label(request.user, device_import.created_by),
             status=ImportStatus,
             **job_progress(device_import, job_activity(IMPORT_FLOW, device_import)),
             may_confirm=may_import and device_import.status == ImportStatus.PREVIEWED,
@@ -454,8 +445,8 @@ class DeviceImportAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        visible = User.objects.visible_to(request.user).filter(pk=OuterRef("created_by_id"))
-        return super().get_queryset(request).annotate(uploader_visible=Exists(visible))
+        return super().get_queryset(request).annotate(
+            uploader_visible=person_visible(request.user, "created_by_id"))
 
     @admin.display(description=_("Status"), ordering="status")
     def status_shown(self, obj: DeviceImport) -> str:
@@ -474,7 +465,7 @@ class DeviceImportAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("hochgeladen von"), ordering="created_by__last_name")
     def uploaded_by(self, obj: DeviceImport) -> str:
-        return _person_label(None, obj.created_by, visible=obj.uploader_visible)
+        return person_label(None, obj.created_by, visible=obj.uploader_visible)
 
     @admin.display(description=_("Statusseite"))
     def status_page(self, obj: DeviceImport) -> str:
