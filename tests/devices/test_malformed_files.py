@@ -242,34 +242,27 @@ def _status_page(client, response, via_job: bool):
     return page.content.decode()
 
 
-@PAGE_FILES
-@JOB_OR_INLINE
-def test_portal_import_page_shows_the_message(world, customer, verified_client, file_name,
-                                              build, message, via_job,
-                                              django_capture_on_commit_callbacks):
-    client = verified_client(world["people"]["customer_admin"])
-    before = inventory()
-    with override_settings(DEVICE_IMPORT_INLINE_BYTES=0 if via_job else 256 * 1024), \
-            django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("devices:import"),
-                               {"file": SimpleUploadedFile(file_name, build())})
-    body = _status_page(client, response, via_job)
-    assert message.replace('"', "&quot;") in body
-    assert "Es wurde nichts übernommen" in body
-    assert inventory() == before
+#: Who uploads on which page, and what the form needs besides the file.
+PAGES = {"portal": ("customer_admin", "devices:import", False),
+         "admin": ("provider_staff", "admin:devices_device_import", True)}
 
 
 @PAGE_FILES
 @JOB_OR_INLINE
-def test_admin_import_page_shows_the_message(world, customer, verified_client, file_name,
-                                             build, message, via_job,
-                                             django_capture_on_commit_callbacks):
-    client = verified_client(world["people"]["provider_staff"])
+@pytest.mark.parametrize("page", list(PAGES))
+def test_import_page_shows_the_message(world, customer, verified_client, page, file_name, build,
+                                       message, via_job, django_capture_on_commit_callbacks):
+    """The portal's and the admin's import page answer with the message, never a 500, both
+    when the file is checked in the request and when a job checks it."""
+    person, url_name, picks_customer = PAGES[page]
+    client = verified_client(world["people"][person])
+    form = {"file": SimpleUploadedFile(file_name, build())}
+    if picks_customer:
+        form["customer"] = customer.pk
     before = inventory()
     with override_settings(DEVICE_IMPORT_INLINE_BYTES=0 if via_job else 256 * 1024), \
             django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("admin:devices_device_import"), {
-            "customer": customer.pk, "file": SimpleUploadedFile(file_name, build())})
+        response = client.post(reverse(url_name), form)
     body = _status_page(client, response, via_job)
     assert message.replace('"', "&quot;") in body
     assert "Es wurde nichts übernommen" in body
