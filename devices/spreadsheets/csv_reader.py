@@ -82,15 +82,16 @@ def decode_text(data: bytes) -> str:
     Windows-1252/Latin-1; binary data and other encodings are refused."""
     if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):  # UTF-32
         raise _unsupported_encoding()
+    head = data[:65536]
+    encoding = _utf16_without_bom(data[:4096]) if b"\x00" in head else None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = _decode_utf16(data, "utf-16")
-    elif b"\x00" in data[:65536]:
-        encoding = _utf16_without_bom(data[:4096])
-        if encoding is None:
-            raise SpreadsheetError(_("Die Datei ist keine Textdatei (CSV). Bitte speichern Sie "
-                                     "sie als CSV (UTF-8) oder XLSX."), code=Problem.NOT_TEXT)
+    elif encoding:
         text = _decode_utf16(data, encoding)
-    else:
+    elif head.count(0) > max(1, 0.01 * len(head)):
+        raise SpreadsheetError(_("Die Datei ist keine Textdatei (CSV). Bitte speichern Sie sie "
+                                 "als CSV (UTF-8) oder XLSX."), code=Problem.NOT_TEXT)
+    else:  # text, perhaps with a stray NUL (refused below, naming its line)
         text = _decode_8bit(data)
     nul = text.find("\x00")
     if nul >= 0:  # no database keeps it in a text column (PostgreSQL refuses it outright)
