@@ -542,8 +542,10 @@ def _answer(expect) -> tuple[str, str]:
         counts = expect.counts
         return "– (gelesen)", f"ja: {counts['new']} neu, {counts['changed']} geändert"
     if isinstance(expect, RowErrors):
-        return "; ".join(f"Zeile {line}: {message.german}" for line, messages
-                         in expect.rows.items() for message in messages), "nein"
+        return "; ".join(message.german if message.german.startswith("Zeile ")
+                         else f"Zeile {line}: {message.german}"
+                         for line, messages in expect.rows.items() for message in messages), \
+            "nein"
     if isinstance(expect, UploadRefused):
         return f"{expect.message.german} (beim Hochladen)", "nein"
     return f"{expect.message.german} (`{expect.code}`)", "nein"
