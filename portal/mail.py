@@ -16,9 +16,9 @@ from django.utils import translation
 TEXT_ENGINE = "text"
 
 
-def render_text(template_name: str, context: dict) -> str:
+def render_text(template_name: str, context: dict, request=None) -> str:
     """Render a subject or a plain-text body without HTML escaping."""
-    return engines[TEXT_ENGINE].get_template(template_name).render(context)
+    return engines[TEXT_ENGINE].get_template(template_name).render(context, request)
 
 
 def one_line(subject: str) -> str:

@@ -392,3 +392,23 @@ def test_removing_an_address_notifies_the_primary_one(person, person_client,
     assert message.to == [person.email]
     assert f"Die E-Mail-Adresse {NEW_EMAIL} wurde von Ihrem Konto entfernt." in message.body
     assert audited(person, "user.email_removed").get().details == {"email": NEW_EMAIL}
+
+
+# --- the admin's own password page leads to the portal's ----------------------------------------
+
+
+def test_admin_password_change_uses_the_portals_guarded_page(world, verified_client):
+    """Django's /admin/password_change/ would change the password without re-authentication
+    and without a notice; it sends staff to the portal's page instead."""
+    admin = world["people"]["provider_staff"]
+    client = verified_client(admin)
+    response = client.get("/admin/password_change/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_change_password")
+    response = client.post("/admin/password_change/", {
+        "old_password": PASSWORD, "new_password1": NEW_PASSWORD,
+        "new_password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    admin.refresh_from_db()
+    assert admin.check_password(PASSWORD)
+    assert client.get("/admin/password_change/done/")["Location"] == reverse("portal:security")
