@@ -12,7 +12,6 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext_lazy
@@ -155,14 +154,6 @@ class ContractAdmin(TenantScopedAdmin):
     def log_change(self, request, obj, message):
         # The service wrote the audit event already; keep only Django's admin log entry.
         return admin.ModelAdmin.log_change(self, request, obj, message)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as exc:
-            # Only when the service refuses after the form's checks (e.g. a concurrent edit).
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     @admin.action(description=_("außerordentlich kündigen"), permissions=["change"])
     def terminate_extraordinary(self, request, queryset):

@@ -146,7 +146,7 @@ class DeviceAdminForm(forms.ModelForm):
         return hostname
 
     def _post_clean(self) -> None:
-        # As devices.services._save_checked: full_clean without the database constraints
+        # As devices.services.inventory._save_checked: full_clean without the database constraints
         # (their generic messages), then the same rules with readable messages.
         try:
             self.instance = construct_instance(self, self.instance, self._meta.fields,
@@ -243,14 +243,6 @@ class DeviceAdmin(TenantScopedAdmin):
 
     def save_related(self, request, form, formsets, change) -> None:
         pass  # no relations beyond the customer, which the service sets
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as exc:
-            # Only when a concurrent writer won the race after the form's checks.
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     # --- the list -----------------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ def _prepare(rows: int) -> dict:
 
 
 def _pause_inside_the_write(marker: Path) -> None:
-    from devices import services
+    from devices.services import imports as services
     from devices.models import Device
 
     original = services.apply_plan

@@ -15,7 +15,7 @@ from django.test import override_settings
 from django.utils import timezone, translation
 from django_q.brokers import get_broker
 
-from devices import importing, services, tasks
+from devices import importing, tasks
 from devices.exporting import export_devices
 from devices.models import Device, DeviceImport, DeviceKind, ImportStatus
 from devices.services import (
@@ -24,6 +24,7 @@ from devices.services import (
     device_import_upload,
     device_imports_cleanup,
 )
+from devices.services import imports as services
 from portal.jobs import worker_name
 from portal.models import AuditEvent
 

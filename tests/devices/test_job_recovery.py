@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.brokers import get_broker
 
-from devices import services, tasks
+from devices import tasks
 from devices.models import Device, DeviceImport, DeviceKind, ImportStatus
 from devices.services import (
     APPLY,
@@ -28,6 +28,7 @@ from devices.services import (
     device_imports_cleanup,
     device_imports_recover,
 )
+from devices.services import imports as services
 from portal import jobs
 from portal.jobs import ClaimLost, Outcome, job_claim, worker_name
 from portal.models import AuditEvent

@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 
-from devices import services
 from devices.models import Device, DeviceImport, DeviceKind
 from devices.services import (
     device_create,
@@ -17,6 +16,7 @@ from devices.services import (
     device_retire,
     device_update,
 )
+from devices.services import inventory as services
 from portal.models import AuditEvent
 
 ALLOWED_FOR_CUSTOMER_A = ["provider_admin", "provider_staff", "partner_support", "customer_admin"]
