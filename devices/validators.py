@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 
@@ -25,4 +25,11 @@ def validate_not_after_today(value: date | datetime | None) -> None:
     if value is not None and is_after_today(value):
         raise ValidationError(
             _("Das Datum %(value)s liegt in der Zukunft; erlaubt ist höchstens das heutige "
-              "Datum.") % {"value": value.strftime("%d.%m.%Y")}, code="future")
+              "Datum.") % {"value": _shown(value)}, code="future")
+
+
+def _shown(value: date | datetime) -> str:
+    """The date as the reader's language writes it (18.11.2026, 18/11/2026)."""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return formats.date_format(value, "SHORT_DATE_FORMAT")

@@ -63,16 +63,23 @@ def _give_up(device_import: DeviceImport, step: Step, why: Stuck) -> None:
     with translation.override(import_reader_language(device_import.pk, step)):
         last = device_import.heartbeat_at
         values = {"attempts": device_import.attempts,
-                  "step": _("Die Prüfung der Datei") if step == PREVIEW
-                  else _("Die Übernahme der Geräte"),
                   "when": formats.date_format(timezone.localtime(last), "SHORT_DATETIME_FORMAT")
                   if last else "–"}
+        preview = step == PREVIEW
         if why == Stuck.NOT_STARTED:
-            error = _("%(step)s ist nicht angelaufen: Die Hintergrundverarbeitung hat den "
-                      "Auftrag nicht übernommen (zuletzt versucht am %(when)s).") % values
+            error = (_("Die Prüfung der Datei ist nicht angelaufen: Die Hintergrundverarbeitung "
+                       "hat den Auftrag nicht übernommen (zuletzt versucht am %(when)s).")
+                     if preview else
+                     _("Die Übernahme der Geräte ist nicht angelaufen: Die "
+                       "Hintergrundverarbeitung hat den Auftrag nicht übernommen (zuletzt "
+                       "versucht am %(when)s).")) % values
         else:
-            error = _("%(step)s wurde unterbrochen (Versuche: %(attempts)s, letztes "
-                      "Lebenszeichen am %(when)s) und wird nicht mehr neu gestartet.") % values
+            error = (_("Die Prüfung der Datei wurde unterbrochen (Versuche: %(attempts)s, "
+                       "letztes Lebenszeichen am %(when)s) und wird nicht mehr neu gestartet.")
+                     if preview else
+                     _("Die Übernahme der Geräte wurde unterbrochen (Versuche: %(attempts)s, "
+                       "letztes Lebenszeichen am %(when)s) und wird nicht mehr neu "
+                       "gestartet.")) % values
         error += " " + _("Es wurde nichts übernommen; Ihre Geräteliste ist unverändert. Bitte "
                          "laden Sie die Datei erneut hoch.")
     _finish(device_import, ImportStatus.FAILED, counts={}, messages=[], error=error,
