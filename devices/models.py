@@ -151,11 +151,6 @@ class DeviceImport(ClaimedJob):
         return f"{self.file_name} ({self.get_status_display()})"
 
     @property
-    def is_running(self) -> bool:
-        return self.status in {ImportStatus.UPLOADED, ImportStatus.PREVIEWING,
-                               ImportStatus.CONFIRMED, ImportStatus.APPLYING}
-
-    @property
     def progress_percent(self) -> int:
         if not self.rows_total:
             return 0
