@@ -476,3 +476,21 @@ def test_regenerating_backup_codes_needs_post(world, verified_client):
     client = verified_client(user)
     assert client.get(reverse("portal:backup_codes_regenerate")).status_code == 405
     assert StaticToken.objects.filter(device__user=user, token="backup01").exists()
+
+
+def test_enrolment_cancel_logs_out_only_for_the_first_factor(world, client, verified_client):
+    """Without a factor, cancelling enrolment means leaving; adding a second one is cancelled
+    back to the security page, the session stays."""
+    from tests.portal.security_helpers import reauthenticate
+
+    newcomer = make_person(Role.CUSTOMER_MEMBER, world["orgs"]["customer_a"], mfa=False)
+    password_login(client, newcomer.email)
+    first = client.get(reverse("portal:mfa_enrol")).content.decode()
+    assert "Abbrechen und abmelden" in first
+
+    owner = world["people"]["customer_admin"]
+    owner_client = verified_client(owner)
+    reauthenticate(owner_client, owner, next_url=reverse("portal:mfa_enrol"))
+    second = owner_client.get(reverse("portal:mfa_enrol")).content.decode()
+    assert "Abbrechen und abmelden" not in second
+    assert f'href="{reverse("portal:security")}"' in second
