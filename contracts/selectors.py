@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
 from django.utils import timezone
 
 from contracts.models import Booking, BookingState, Contract
@@ -82,6 +87,68 @@ def bookings_ending_soon(user, days: int = 60, *, today: date | None = None
 def contract_of(user, customer) -> Contract | None:
     """The framework contract of ``customer`` if the user may see it."""
     return Contract.objects.visible_to(user).filter(customer=customer).first()
+
+
+#: The order of the contract page's booking list: by state, then by device.
+CONTRACT_BOOKING_ORDER = ("state", "device__hostname", "pk")
+#: The snapshot fields a booking's notice rule is made of (``NoticeTerms``).
+NOTICE_TERM_FIELDS = ("notice", "notice_anchor", "min_term", "renewal", "cap_at_term_length")
+
+
+@dataclass(frozen=True)
+class ContractSummary:
+    """What the contract page says about all the bookings of a contract, whatever page of the
+    list it shows."""
+
+    running: int
+    monthly_total: Decimal
+    #: One running booking per plan name (the first in the list's order), with the snapshot of
+    #: its notice rule.
+    rule_bookings: list[Booking]
+
+
+def contract_bookings(user, contract) -> QuerySet[Booking]:
+    """Every booking of ``contract`` the user sees, in the contract page's order."""
+    return (Booking.objects.visible_to(user).filter(contract=contract)
+            .order_by(*CONTRACT_BOOKING_ORDER))
+
+
+def contract_summary(user, contract) -> ContractSummary:
+    """Running bookings of ``contract``: how many, their net sum per month, and the notice rule
+    of every plan among them, over all bookings (two queries, whatever their number)."""
+    running = contract_bookings(user, contract).filter(state__in=RUNNING_STATES)
+    totals = running.aggregate(count=Count("pk"),
+                               monthly=Sum("monthly_price", default=Decimal("0")))
+    firsts = (running
+              .annotate(place=Window(RowNumber(), partition_by="plan_name",
+                                     order_by=CONTRACT_BOOKING_ORDER))
+              .filter(place=1)
+              .only("plan_name", *NOTICE_TERM_FIELDS))
+    return ContractSummary(running=totals["count"], monthly_total=totals["monthly"],
+                           rule_bookings=list(firsts))
+
+
+def booking_rows(bookings: Iterable[Booking], *, may_act: bool, back: str) -> list[Booking]:
+    """The bookings of a list with what their rows show, worked out once per list: the state's
+    label (``state_label``), the device's page (``device_url``) and, for a person who may book
+    and cancel (``may_act``), the actions on the booking as it stands: ``change_tier_url`` and
+    ``remove_url`` while it is active, ``withdraw_url`` while it is cancelled but running
+    (empty otherwise). The links come back to ``back`` (``contracts/_booking_actions.html``).
+    """
+    labels = {state: str(label) for state, label in BookingState.choices}
+    come_back = f"?next={quote(back, safe='/')}"
+    rows = list(bookings)
+    for booking in rows:
+        booking.state_label = labels.get(booking.state, booking.state)
+        booking.device_url = reverse("devices:detail", args=[booking.device_id])
+        active = may_act and booking.state == BookingState.ACTIVE
+        booking.change_tier_url = (reverse("contracts:change_tier", args=[booking.pk])
+                                   + come_back if active else "")
+        booking.remove_url = (reverse("contracts:remove", args=[booking.pk]) + come_back
+                              if active else "")
+        booking.withdraw_url = (reverse("contracts:withdraw", args=[booking.pk])
+                                if may_act and booking.state == BookingState.ENDING else "")
+    return rows
 
 
 def bookable_devices(user, customer, plan) -> QuerySet[Device]:

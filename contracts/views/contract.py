@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +13,14 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from contracts.models import Booking, BookingState, Contract, ContractStatus
+from contracts.models import ContractStatus
+from contracts.selectors import (
+    booking_rows,
+    contract_bookings,
+    contract_of,
+    contract_summary,
+    running_bookings,
+)
 from contracts.services import contract_cancel, contract_cancellation_preview, money
 from contracts.templatetags.contract_terms import notice_words
 from contracts.views.common import (
@@ -29,7 +35,8 @@ from contracts.views.common import (
 )
 from portal.http import client_ip
 
-RUNNING = (BookingState.ACTIVE, BookingState.ENDING)
+#: Bookings per page of the contract's list (as on the device list).
+PER_PAGE = 50
 
 
 def _pick(request, action: str):
@@ -46,30 +53,34 @@ def contract_detail(request):
     customer = customer_for(request)
     if customer is None:
         return _pick(request, reverse("contracts:contract"))
-    contract = Contract.objects.visible_to(user).filter(customer=customer).first()
-    bookings = []
-    if contract is not None:
-        bookings = list(Booking.objects.visible_to(user).filter(contract=contract)
-                        .select_related("device").order_by("state", "device__hostname", "pk"))
-    rules: dict[str, str] = {}
-    for booking in bookings:
-        if booking.state in RUNNING:
-            rules.setdefault(booking.plan_name, notice_words(booking))
-    return render(request, "contracts/contract.html", {
+    contract = contract_of(user, customer)
+    context = {
         "customer": customer,
         "show_customer": picks_customer(user),
         "contract": contract,
-        "bookings": bookings,
-        "rules": sorted(rules.items()),
-        "monthly_total": money(sum((b.monthly_price for b in bookings if b.state in RUNNING),
-                                   start=Decimal("0"))),
-        "running": sum(1 for b in bookings if b.state in RUNNING),
         "can_act": can_act(user),
         "book_url": with_customer(reverse("contracts:book"), user, customer),
         "catalogue_url": with_customer(reverse("contracts:catalogue"), user, customer),
         "cancel_url": with_customer(reverse("contracts:cancel"), user, customer),
-        "here": contract_url(user, customer),
-    })
+    }
+    if contract is not None:
+        summary = contract_summary(user, contract)
+        paginator = Paginator(contract_bookings(user, contract).select_related("device"),
+                              PER_PAGE)
+        page = paginator.get_page(request.GET.get("page"))
+        # Actions on a row come back to the page they were started from.
+        here = with_customer(reverse("contracts:contract"), user, customer,
+                             page=page.number if page.number > 1 else None)
+        context.update({
+            "page": page,
+            "rows": booking_rows(page.object_list, may_act=context["can_act"], back=here),
+            "rules": sorted((booking.plan_name, notice_words(booking))
+                            for booking in summary.rule_bookings),
+            "monthly_total": money(summary.monthly_total),
+            "running": summary.running,
+            "here": here,
+        })
+    return render(request, "contracts/contract.html", context)
 
 
 @login_required
@@ -81,7 +92,7 @@ def contract_cancel_view(request):
     customer = customer_for(request)
     if customer is None:
         return _pick(request, reverse("contracts:cancel"))
-    contract = Contract.objects.visible_to(user).filter(customer=customer).first()
+    contract = contract_of(user, customer)
     if contract is None:
         raise Http404(_("Es gibt noch keinen Rahmenvertrag."))
     back = contract_url(user, customer)
@@ -100,6 +111,6 @@ def contract_cancel_view(request):
     return render(request, "contracts/cancel.html", {
         "contract": contract, "customer": customer, "show_customer": picks_customer(user),
         "effective_end": contract_cancellation_preview(contract),
-        "running": contract.bookings.filter(state__in=RUNNING).count(),
+        "running": running_bookings(user).filter(contract=contract).count(),
         "back": back, "param": CUSTOMER_PARAM,
     })

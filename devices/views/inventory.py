@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from contracts.models import Booking
+from contracts.selectors import booking_rows
 from contracts.views.common import can_act
 from devices.forms import DeviceFilterForm, DeviceForm
 from devices.models import Device
@@ -60,12 +61,13 @@ def device_detail(request, pk: int):
     device = _device_or_404(request, pk)
     bookings = (Booking.objects.visible_to(request.user).filter(device=device)
                 .order_by("-active_from", "-pk"))
+    can_book = can_act(request.user)
     return render(request, "devices/detail.html", {
         "device": device,
         "stale_before": signature_stale_before(),
         "can_edit": can_edit(request.user),
-        "bookings": bookings,
-        "can_book": can_act(request.user),
+        "bookings": booking_rows(bookings, may_act=can_book, back=request.path),
+        "can_book": can_book,
     })
 
 

@@ -278,6 +278,68 @@ def test_contract_page_lists_bookings_total_and_rules(verified_client, admin, cu
         assert text in body, text
 
 
+def _late_booking(admin, customer, plan):
+    """A booking whose device sorts after every ``pc-…`` device: on the list's last page."""
+    device = DeviceFactory(customer=customer, hostname="zz-letztes-geraet")
+    return booking_create(actor=admin, customer=customer, plan=plan, devices=[device])[0]
+
+
+def test_contract_page_lists_bookings_in_pages_with_totals_over_all_of_them(
+        verified_client, admin, customer, plans):
+    booked = _book(admin, customer, plans["mc-standard"], count=52)
+    late = _late_booking(admin, customer, plans["av"])
+    Booking.objects.filter(pk=booked[0].pk).update(state=BookingState.ENDED,
+                                                   effective_end=date(2026, 1, 31))
+    client = verified_client(admin)
+
+    first = client.get(reverse("contracts:contract"))
+    body = _text(first)
+    assert len(first.context["rows"]) == 50
+    assert "Seite 1 von 2" in body
+    assert 'href="?page=2" rel="next"' in body
+    assert late.device.hostname not in body
+    # Totals and rules cover every booking, also those on the next page: 51 x 8,00 + 2,50;
+    # the ended booking counts for neither.
+    assert first.context["running"] == 52
+    assert "410,50 €" in body
+    assert "Anti-Virus Management" in dict(first.context["rules"])
+
+    second = client.get(reverse("contracts:contract"), {"page": 2})
+    body = _text(second)
+    assert len(second.context["rows"]) == 3
+    assert "Seite 2 von 2" in body and 'rel="prev"' in body
+    assert late.device.hostname in body
+    assert second.context["running"] == 52 and "410,50 €" in body
+    # Actions started on page 2 come back to page 2.
+    remove = reverse("contracts:remove", args=[late.pk])
+    assert f"{remove}?next=/vertrag/%3Fpage%3D2" in body
+
+
+def test_contract_page_for_staff_keeps_the_customer_across_pages(verified_client, world,
+                                                                   customer, plans):
+    _book(world["people"]["customer_admin"], customer, plans["mc-basis"], count=51)
+    client = verified_client(world["people"]["partner_support"])
+    body = _text(client.get(reverse("contracts:contract"), {"kunde": customer.pk}))
+    assert f'href="?kunde={customer.pk}&amp;page=2" rel="next"' in body
+    body = _text(client.get(reverse("contracts:contract"), {"kunde": customer.pk, "page": 2}))
+    assert "Seite 2 von 2" in body
+    assert f"?next=/vertrag/%3Fkunde%3D{customer.pk}%26page%3D2" in body
+
+
+def test_contract_page_names_the_rule_of_each_running_plan_once(verified_client, admin,
+                                                               customer, plans):
+    """Bookings keep the rule they were booked under: a plan name whose bookings differ shows
+    the rule of its first booking in the list; ended bookings give no rule."""
+    older = _book(admin, customer, plans["mc-standard"], count=2)
+    Booking.objects.filter(pk=older[1].pk).update(min_term="24m")
+    (ended,) = _book(admin, customer, plans["mc-basis"])
+    Booking.objects.filter(pk=ended.pk).update(state=BookingState.ENDED)
+    rules = verified_client(admin).get(reverse("contracts:contract")).context["rules"]
+    assert rules == [("Managed Client Standard",
+                      "12 Monate Mindestlaufzeit, danach monatlich; "
+                      "Kündigung 15 Tage zum Monatsende")]
+
+
 def test_contract_cancellation_preview_and_confirm(verified_client, admin, customer, plans):
     with time_machine.travel(BOOKED_AT, tick=False):
         _book(admin, customer, plans["mc-standard"])
@@ -346,23 +408,26 @@ def test_nav_links_the_contract(verified_client, admin, plans):
 # --- query budget ----------------------------------------------------------------------------
 
 
-def _contract_page_queries(client) -> int:
+def _contract_page_queries(client, **params) -> int:
     with CaptureQueriesContext(connection) as context:
-        assert client.get(reverse("contracts:contract")).status_code == 200
+        assert client.get(reverse("contracts:contract"), params).status_code == 200
     return len(context.captured_queries)
 
 
-def test_contract_page_queries_do_not_grow_with_bookings(verified_client, world, plans):
+def test_contract_page_queries_do_not_grow_with_bookings_or_pages(verified_client, world,
+                                                                  plans):
     plan = plans["mc-standard"]
     small_customer = world["orgs"]["customer_a"]
     big_customer = world["orgs"]["customer_direct"]
     _book(world["people"]["customer_admin"], small_customer, plan, count=3)
-    big = _book(world["people"]["customer_admin_direct"], big_customer, plan, count=20)
+    big = _book(world["people"]["customer_admin_direct"], big_customer, plan, count=120)
     Booking.objects.filter(pk__in=[b.pk for b in big[:5]]).update(
         state=BookingState.ENDING, effective_end=date(2099, 1, 31))
+    Booking.objects.filter(pk__in=[b.pk for b in big[-5:]]).update(state=BookingState.ENDED)
     small = _contract_page_queries(verified_client(world["people"]["customer_admin"]))
-    large = _contract_page_queries(verified_client(world["people"]["customer_admin_direct"]))
-    assert small == large
+    big_client = verified_client(world["people"]["customer_admin_direct"])
+    pages = [_contract_page_queries(big_client, page=number) for number in (1, 2, 3)]
+    assert pages == [small] * 3
 
 
 def test_plan_catalogue_is_seeded(plans):
