@@ -62,14 +62,24 @@ def monthly_cost_projection(user, *, today: date | None = None,
     return list(totals.items())
 
 
+def _has_running_booking(user) -> Exists:
+    """Whether the device of the outer query has a running booking the user sees."""
+    return Exists(Booking.objects.visible_to(user).filter(device_id=OuterRef("pk"),
+                                                          state__in=RUNNING_STATES))
+
+
 def devices_without_service(user) -> QuerySet[Device]:
     """Active devices the user sees that have no running booking (of any product family)."""
-    running = Booking.objects.visible_to(user).filter(device_id=OuterRef("pk"),
-                                                      state__in=RUNNING_STATES)
     return (Device.objects.visible_to(user)
             .filter(retired_at__isnull=True)
-            .filter(~Exists(running))
+            .filter(~_has_running_booking(user))
             .order_by("hostname", "pk"))
+
+
+def count_without_service(user) -> Count:
+    """``devices_without_service`` as a count over the user's active devices, for
+    ``devices.selectors.device_summary_for`` (one query for every device count)."""
+    return Count("pk", filter=~_has_running_booking(user))
 
 
 def bookings_ending_soon(user, days: int = 60, *, today: date | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Aggregate, Count, Q, QuerySet
 from django.utils import timezone
 
 from devices.models import Device, DeviceImport
@@ -52,11 +52,14 @@ def imports_for(user) -> QuerySet[DeviceImport]:
     return DeviceImport.objects.visible_to(user).select_related("customer", "created_by")
 
 
-def device_summary_for(user) -> dict[str, int]:
-    """Active devices and those among them with a stale AV signature, in one query."""
+def device_summary_for(user, **more_counts: Aggregate) -> dict[str, int]:
+    """Active devices and those among them with a stale AV signature, in one query; with
+    ``more_counts``, further counts over the same active devices in that query (a layer above,
+    e.g. contracts, adds its own, so the dashboard reads the device table once)."""
     cutoff = signature_stale_before()
     return Device.objects.visible_to(user).filter(retired_at__isnull=True).aggregate(
         active=Count("pk"),
         stale=Count("pk", filter=Q(av_signature_date__lt=cutoff)
                     | Q(av_signature_date__isnull=True)),
+        **more_counts,
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.models import Membership, Organisation, User
 from portal.roles import INVITABLE_ROLES, INVITING_ROLES, Role, outranks
@@ -61,6 +62,17 @@ def team_of(user: User) -> QuerySet[Membership]:
         .filter(organisation_id=membership.organisation_id)
         .select_related("user")
         .order_by("-user__is_active", "user__last_name", "user__first_name")
+    )
+
+
+def team_summary(user: User) -> dict[str, int]:
+    """The people of the user's own organisation: how many are active, deactivated, and active
+    with a confirmed authenticator app (``with_mfa``), in one query."""
+    with_app = TOTPDevice.objects.filter(confirmed=True).values("user_id")
+    return team_of(user).aggregate(
+        active=Count("pk", filter=Q(user__is_active=True)),
+        inactive=Count("pk", filter=Q(user__is_active=False)),
+        with_mfa=Count("pk", filter=Q(user__is_active=True, user_id__in=with_app)),
     )
 
 

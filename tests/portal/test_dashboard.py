@@ -1,0 +1,90 @@
+"""The dashboard's counts: each table is counted once (team, devices), the numbers stay what
+the cards say."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from contracts.models import BillingMode, Booking, BookingState, Contract, Plan
+from portal.roles import Role
+from portal.selectors import team_summary
+from tests.factories import DeviceFactory, make_person
+
+pytestmark = pytest.mark.django_db
+
+
+def _book(customer, device, state=BookingState.ACTIVE) -> Booking:
+    contract, _created = Contract.objects.get_or_create(customer=customer,
+                                                        defaults={"start": date(2026, 1, 1)})
+    plan, _created = Plan.objects.get_or_create(
+        code="test-mc", defaults={"name": "Test", "family": "managed_client", "tier": "Standard",
+                                  "unit": "workstation", "monthly_price": Decimal("8.00")})
+    return Booking.objects.create(
+        customer=customer, contract=contract, device=device, plan=plan, plan_name=plan.name,
+        family=plan.family, monthly_price=plan.monthly_price,
+        billing_mode=BillingMode.FULL_MONTHS, activated_at=timezone.now(),
+        active_from=date(2026, 1, 1), term_start=date(2026, 1, 1), state=state)
+
+
+def test_team_summary_counts_active_deactivated_and_active_with_an_app(world):
+    customer = world["orgs"]["customer_a"]  # customer admin and member, both with an app
+    make_person(Role.CUSTOMER_MEMBER, customer, mfa=False)
+    make_person(Role.CUSTOMER_MEMBER, customer, is_active=False)
+    unconfirmed = make_person(Role.CUSTOMER_MEMBER, customer, mfa=False)
+    TOTPDevice.objects.create(user=unconfirmed, name="halb eingerichtet", confirmed=False)
+    make_person(Role.CUSTOMER_MEMBER, world["orgs"]["customer_b"])
+
+    summary = team_summary(world["people"]["customer_admin"])
+
+    assert summary == {"active": 4, "inactive": 1, "with_mfa": 2}
+
+
+def test_dashboard_cards_for_a_customer(world, verified_client):
+    customer = world["orgs"]["customer_a"]
+    make_person(Role.CUSTOMER_MEMBER, customer, mfa=False)
+    booked = DeviceFactory(customer=customer)
+    _book(customer, booked)
+    _book(customer, DeviceFactory(customer=customer), state=BookingState.ENDED)
+    DeviceFactory(customer=customer, av_signature_date=None)
+    DeviceFactory(customer=customer, retired_at=timezone.now())
+    _book(world["orgs"]["customer_b"], DeviceFactory(customer=world["orgs"]["customer_b"]))
+
+    response = verified_client(world["people"]["customer_admin"]).get(
+        reverse("portal:dashboard"))
+
+    context = response.context
+    assert (context["team_active"], context["team_inactive"], context["team_with_mfa"]) == (
+        3, 0, 2)
+    assert context["inventory"] == {"active": 3, "stale": 1}
+    assert context["costs"]["devices_without_service"] == 2
+    html = response.content.decode()
+    assert "2 von 3 aktiven Personen haben die Zwei-Faktor-Anmeldung eingerichtet." in html
+    assert "Geräte ohne Leistung: 2" in html
+
+
+def test_dashboard_for_staff_counts_devices_without_the_costs(world, verified_client):
+    DeviceFactory(customer=world["orgs"]["customer_a"])
+    response = verified_client(world["people"]["partner_support"]).get(
+        reverse("portal:dashboard"))
+    assert response.context["inventory"] == {"active": 1, "stale": 0}
+    assert response.context["costs"] is None
+
+
+def test_dashboard_reads_the_team_and_the_device_table_once_each(world, verified_client):
+    client = verified_client(world["people"]["customer_admin"])
+    DeviceFactory(customer=world["orgs"]["customer_a"])
+    client.get(reverse("portal:dashboard"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("portal:dashboard")).status_code == 200
+    statements = [query["sql"] for query in queries.captured_queries]
+    counting = [sql for sql in statements if "COUNT(" in sql.upper()]
+    assert sum('FROM "devices_device"' in sql for sql in counting) == 1, counting
+    assert sum('FROM "portal_membership"' in sql for sql in counting) == 1, counting
