@@ -34,11 +34,14 @@ def membership_of(user) -> Membership | None:
     if not hasattr(user, _CACHE_ATTR):
         from portal.models import Membership
 
-        membership = (
-            Membership.objects.select_related("organisation", "organisation__partner")
-            .filter(user_id=user.pk)
-            .first()
-        )
+        # One membership per person (``membership_one_per_person``): a plain lookup, without
+        # the model's ordering, which would join the person only to sort a single row. This
+        # runs on every request.
+        try:
+            membership = Membership.objects.select_related(
+                "organisation", "organisation__partner").get(user_id=user.pk)
+        except Membership.DoesNotExist:
+            membership = None
         setattr(user, _CACHE_ATTR, membership)
     return getattr(user, _CACHE_ATTR)
 

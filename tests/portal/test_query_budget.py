@@ -269,3 +269,30 @@ def test_query_count_does_not_grow_with_rows(world, verified_client, page):
     assert rows_large - rows_small >= GROWTH, "the added rows must be on the page"
     assert large == small, "\n".join(q["sql"] for q in queries.captured_queries)
     assert large <= QUERY_BUDGET[page], "\n".join(q["sql"] for q in queries.captured_queries)
+
+
+# --- the fixed cost of every verified request ---------------------------------------------------
+
+
+def test_membership_lookup_is_one_plain_query_per_request(world):
+    """Every request of a logged-in person looks up their membership (tenancy, access log):
+    once per request, and without joining the person only to sort the single row."""
+    from portal.models import User
+    from portal.tenancy import membership_of
+
+    user = User.objects.get(pk=world["people"]["partner_support"].pk)  # nothing cached yet
+    with CaptureQueriesContext(connection) as queries:
+        membership = membership_of(user)
+        assert membership_of(user) is membership
+        assert membership.organisation.partner is None  # selected with it
+    assert len(queries.captured_queries) == 1
+    sql = queries.captured_queries[0]["sql"]
+    assert '"portal_user"' not in sql and "ORDER BY" not in sql, sql
+    assert membership.organisation == world["orgs"]["partner_a"]
+
+    nobody = make_person(Role.CUSTOMER_MEMBER, world["orgs"]["customer_a"])
+    nobody.memberships.all().delete()
+    nobody = User.objects.get(pk=nobody.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert membership_of(nobody) is None and membership_of(nobody) is None
+    assert len(queries.captured_queries) == 1
