@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contracts.models import Booking, BookingState, Contract
+from contracts.services import money
 from devices.models import Device
 from portal.periods import add_months, billed_months, month_end
 
@@ -33,8 +34,9 @@ def monthly_cost_projection(user, *, today: date | None = None,
     the next ``months`` months (``months + 1`` entries, oldest first).
 
     Full-month billing (``portal.periods.billed_months``, 000 § 7): a booking costs its
-    snapshot price in every month with at least one active day. One query; the rest is
-    O(bookings × months) in Python.
+    snapshot price in every month with at least one active day. One query, which adds up the
+    prices of bookings that run over the same days; the rest is O(distinct start and end days
+    × months) in Python.
     """
     if months < 0:
         raise ValueError("months cannot be negative.")
@@ -49,10 +51,13 @@ def monthly_cost_projection(user, *, today: date | None = None,
             .filter(Q(effective_end__isnull=True) | Q(effective_end__gte=window_start),
                     active_from__lte=window_end)
             .order_by()
-            .values_list("monthly_price", "active_from", "effective_end"))
-    for price, active_from, effective_end in rows:
-        # Months before the window do not matter: start there to keep the work per booking
-        # bounded by the window, however old the booking is.
+            .values("active_from", "effective_end")
+            .annotate(price=Sum("monthly_price"))
+            .values_list("price", "active_from", "effective_end"))
+    for group_price, active_from, effective_end in rows:
+        price = money(group_price)  # the database's sum, to the cent (SQLite adds floats)
+        # Months before the window do not matter: start there to keep the work per row
+        # bounded by the window, however old the bookings are.
         start = max(active_from, window_start)
         if effective_end is not None and effective_end < start:
             continue  # ended before the window, or cancelled before it began (never active)

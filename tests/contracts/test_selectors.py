@@ -134,6 +134,25 @@ def test_projection_is_one_query_however_many_bookings(world, django_assert_num_
     assert costs[(2026, 11)] == Decimal("160.00")
 
 
+@time_machine.travel(NOW, tick=False)
+def test_projection_adds_bookings_over_the_same_days_to_the_cent(world):
+    """Bookings that run over the same days are added up in the database: exactly, also for
+    prices a binary float cannot hold (0.10), and each group only in its own months."""
+    customer = world["orgs"]["customer_direct"]
+    user = world["people"]["customer_admin_direct"]
+    for _i in range(3):
+        book(customer, "0.10", date(2026, 1, 1))
+        book(customer, "12.35", date(2026, 1, 1), end=date(2026, 12, 31),
+             state=BookingState.ENDING)
+    book(customer, "0.20", date(2027, 2, 1))
+
+    costs = _as_dict(monthly_cost_projection(user, today=TODAY, months=3))
+
+    assert costs == {(2026, 11): Decimal("37.35"), (2026, 12): Decimal("37.35"),
+                     (2027, 1): Decimal("0.30"), (2027, 2): Decimal("0.50")}
+    assert all(cost.as_tuple().exponent == -2 for cost in costs.values())
+
+
 def test_projection_for_someone_without_membership_is_empty(db):
     from tests.factories import UserFactory
 
