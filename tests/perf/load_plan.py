@@ -12,8 +12,9 @@ ADMIN_PATHS = ("/admin/devices/device/", "/admin/portal/organisation/", "/admin/
                "/admin/portal/auditevent/")
 #: The baseline view of tests/perf/load_urls.py (anonymous, one query, one template).
 BARE_PATH = "/bench/bare/"
-#: The same view requested with a verified session: session, person, second factor and access
-#: log on top of the baseline (single requests only; the load runs it anonymously).
+#: The same view requested with the customer sessions: session, person, second factor,
+#: membership and access log on top of the baseline, the fixed cost every real page pays. The
+#: second baseline; the anonymous one stays the primary figure.
 BARE_VERIFIED = f"{BARE_PATH} (verified)"
 
 
@@ -37,6 +38,11 @@ def mixed_plan(customer_cookies: list[str], provider_cookie: str) -> list[tuple[
     plan = [(path, cookie) for cookie in customer_cookies for path in PORTAL_PATHS]
     plan += [(path, provider_cookie) for path in ADMIN_PATHS]
     return plan
+
+
+def bare_verified_plan(customer_cookies: list[str]) -> list[tuple[str, str]]:
+    """The baseline view once with every customer session of the real mix."""
+    return [(BARE_PATH, cookie) for cookie in customer_cookies]
 
 
 def write_plan(target: Path, plan: list[tuple[str, str]]) -> Path:

@@ -9,6 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.mfa import base32_secret
 from tests.factories import PASSWORD, DeviceFactory
+from tests.perf.bench_load import BARE, BARE_WITH_SESSION, REAL, LoadResult, _print_report
 from tests.perf.load_client import (
     PageCheckFailed,
     PortalClient,
@@ -51,3 +52,29 @@ def test_login_helper_refuses_a_wrong_second_factor(transactional_db, world, liv
     with pytest.raises(PageCheckFailed, match="status 302"):
         expect_page(client, "/", "Kunde A")
 
+
+
+def _load(requests: int, seconds: float = 10.0, **statuses: int) -> LoadResult:
+    values = {"requests": requests, "duration_us": int(seconds * 1e6),
+              **{f"latency_{name}_us": 1000 * (i + 1)
+                 for i, name in enumerate(("p50", "p95", "p99", "max"))},
+              **{f"error_{name}": 0 for name in ("connect", "read", "write", "timeout")},
+              **{f"status_{code.removeprefix('s')}": count for code, count in statuses.items()}}
+    return LoadResult(values)
+
+
+def test_report_gives_both_baselines_and_both_ratios(capsys):
+    seed = {"customer": "Kunde A", "devices": 300, "load_average": 0.5,
+            "queries": {BARE_PATH: 1}}
+    results = {BARE: _load(2000, s200=2000), BARE_WITH_SESSION: _load(1000, s200=1000),
+               REAL: _load(600, s200=598, s500=2)}
+
+    _print_report(seed, {BARE_PATH: 5.0}, results, seconds=10)
+
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split("  ")[1].strip(): line for line in lines if line.startswith("  bare view")}
+    assert set(rows) == {"bare view", "bare view (verified)"}
+    assert "ratio real/bare  0.30x requests/s (goal >= 0.50: MISSED)" in "\n".join(lines)
+    assert any("5xx: 2" in line for line in lines)
+    assert any(line.startswith("  ratio real/bare (verified)  0.60x requests/s")
+               and "bare (verified)/bare 0.50x" in line for line in lines)
