@@ -128,6 +128,17 @@ def contract_bookings(user, contract) -> QuerySet[Booking]:
             .order_by(*CONTRACT_BOOKING_ORDER))
 
 
+#: What a row of the contract page's list shows (``booking_rows`` adds its links).
+CONTRACT_LIST_FIELDS = ("plan_name", "monthly_price", "active_from", "min_term_end", "state",
+                        "effective_end", "device__hostname")
+
+
+def contract_booking_list(user, contract) -> QuerySet[Booking]:
+    """``contract_bookings`` with their devices, only with the columns the list shows."""
+    return (contract_bookings(user, contract).select_related("device")
+            .only(*CONTRACT_LIST_FIELDS))
+
+
 def contract_summary(user, contract) -> ContractSummary:
     """Running bookings of ``contract``: how many, their net sum per month, and the notice rule
     of every plan among them, over all bookings (two queries, whatever their number)."""

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from contracts.models import ContractStatus
 from contracts.selectors import (
     booking_rows,
-    contract_bookings,
+    contract_booking_list,
     contract_of,
     contract_summary,
     running_bookings,
@@ -65,8 +65,7 @@ def contract_detail(request):
     }
     if contract is not None:
         summary = contract_summary(user, contract)
-        paginator = Paginator(contract_bookings(user, contract).select_related("device"),
-                              PER_PAGE)
+        paginator = Paginator(contract_booking_list(user, contract), PER_PAGE)
         page = paginator.get_page(request.GET.get("page"))
         # Actions on a row come back to the page they were started from.
         here = with_customer(reverse("contracts:contract"), user, customer,
