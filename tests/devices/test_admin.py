@@ -100,6 +100,16 @@ def test_device_pages_of_other_partners_are_refused(world, devices, verified_cli
         assert device.location != "Gehackt"
 
 
+def test_changelist_shows_fifty_devices_a_page(world, verified_client):
+    DeviceFactory.create_batch(51, customer=world["orgs"]["customer_a"])
+    client = verified_client(world["people"]["provider_admin"])
+    first = client.get(reverse(CHANGELIST))
+    assert first.context["cl"].list_per_page == 50
+    assert len(first.context["cl"].result_list) == 50
+    second = client.get(reverse(CHANGELIST), {"p": 2})
+    assert len(second.context["cl"].result_list) == 1
+
+
 def test_changelist_filters(world, verified_client):
     customer = world["orgs"]["customer_a"]
     server = DeviceFactory(customer=customer, kind=DeviceKind.SERVER, hostname="srv")
