@@ -40,8 +40,8 @@ def _prepare(rows: int) -> dict:
 
 
 def _pause_inside_the_write(marker: Path) -> None:
-    from devices.services import imports as services
     from devices.models import Device
+    from devices.services import imports as services
 
     original = services.apply_plan
 
