@@ -8,7 +8,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.urls import reverse
 
-from portal.http import client_ip
+from portal.http import client_ip, is_logged_in
 from portal.login_throttle import failed_login_allowance_clear, failed_login_allowance_consume
 from portal.services.accounts import (
     auth_login_failed_record,
@@ -20,12 +20,6 @@ from portal.services.security import (
     user_email_remove_record,
     user_password_change,
 )
-
-
-def _is_reauthentication(request) -> bool:
-    """A logged-in person confirming their password (portal/reauth.py audits that itself)."""
-    user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -71,12 +65,13 @@ class AccountAdapter(DefaultAccountAdapter):
         email = str(credentials.get("email", ""))
         self._login_failed_rl_usage = failed_login_allowance_consume(request, email)
         if self._login_failed_rl_usage is None:
-            if not _is_reauthentication(request):
+            # A logged-in person confirming their password: portal/reauth.py audits that.
+            if not is_logged_in(request):
                 auth_login_failed_record(email=email, ip=client_ip(request), rate_limited=True)
             raise self.validation_error("too_many_login_attempts")
 
     def authentication_failed(self, request, **credentials) -> None:
-        if not _is_reauthentication(request):
+        if not is_logged_in(request):
             auth_login_failed_record(email=str(credentials.get("email", "")),
                                      ip=client_ip(request))
 

@@ -14,3 +14,16 @@ def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
+
+
+def is_logged_in(request: HttpRequest | None) -> bool:
+    """A person is logged in on this request (the password step at least)."""
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
+def is_verified(user) -> bool:
+    """The person's session has a verified second factor. django-otp adds ``is_verified``;
+    a user logged in during this request lacks it."""
+    check = getattr(user, "is_verified", None)
+    return bool(check and check())

@@ -15,7 +15,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import ngettext
 
-from portal.http import client_ip
+from portal.http import client_ip, is_logged_in, is_verified
 
 #: URL names a logged-in but unverified session may reach.
 MFA_EXEMPT_URL_NAMES = frozenset({
@@ -29,12 +29,6 @@ MFA_EXEMPT_URL_NAMES = frozenset({
     "portal:mfa_verify",
     "portal:healthz",
 })
-
-
-def _is_verified(user) -> bool:
-    """django-otp adds ``is_verified``; a user logged in during this request lacks it."""
-    check = getattr(user, "is_verified", None)
-    return bool(check and check())
 
 
 def is_mfa_exempt(path: str) -> bool:
@@ -60,7 +54,7 @@ class MFARequiredMiddleware:
     def __call__(self, request):
         user = request.user
         path = request.path_info
-        if user.is_authenticated and not _is_verified(user) and not is_mfa_exempt(path):
+        if user.is_authenticated and not is_verified(user) and not is_mfa_exempt(path):
             from portal.services.mfa import has_confirmed_device
 
             target = "portal:mfa_verify" if has_confirmed_device(user) else "portal:mfa_enrol"
@@ -91,11 +85,6 @@ class ReauthenticationRequiredMiddleware:
         return HttpResponseRedirect(reauthentication_url(request, match.view_name))
 
 
-def _is_authenticated(request) -> bool:
-    user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated)
-
-
 class NoStoreMiddleware:
     """Pages of a logged-in person (portal, allauth, admin) are never stored by a browser or
     proxy: they show personal data and, on enrolment, the TOTP secret. Not static files."""
@@ -104,9 +93,9 @@ class NoStoreMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        authenticated = _is_authenticated(request)
+        authenticated = is_logged_in(request)
         response = self.get_response(request)
-        if (authenticated or _is_authenticated(request)) and not request.path_info.startswith(
+        if (authenticated or is_logged_in(request)) and not request.path_info.startswith(
                 settings.STATIC_URL):
             add_never_cache_headers(response)
         return response
@@ -152,7 +141,7 @@ class SessionLimitsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if (_is_authenticated(request) and SESSION_STARTED_KEY in request.session
+        if (is_logged_in(request) and SESSION_STARTED_KEY in request.session
                 and not request.path_info.startswith(settings.STATIC_URL)):
             session, now = request.session, time.time()
             reason = _session_over(session, now)
@@ -162,7 +151,7 @@ class SessionLimitsMiddleware:
                 session[LAST_ACTIVITY_KEY] = int(now)
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if (_is_authenticated(request) and session is not None and session.modified
+        if (is_logged_in(request) and session is not None and session.modified
                 and SESSION_STARTED_KEY not in session):
             _start_session_clock(session, time.time())
         return response
@@ -207,7 +196,7 @@ class AccessLogMiddleware:
         if (
             user is not None
             and user.is_authenticated
-            and _is_verified(user)
+            and is_verified(user)
             and not request.path.startswith(settings.STATIC_URL)
             and not request.path.startswith(self.SKIPPED_PREFIXES)
         ):

@@ -22,6 +22,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from portal.http import is_verified
 from portal.mfa import check_token
 
 REAUTH_SESSION_KEY = "portal_reauthenticated_at"
@@ -64,8 +65,7 @@ def reauthentication_required(request: HttpRequest, view_name: str) -> bool:
     if guard is None or (request.method in SAFE_METHODS and not guard.on_read):
         return False
     user = request.user
-    verified = getattr(user, "is_verified", None)
-    if not (user.is_authenticated and verified and verified()):
+    if not (user.is_authenticated and is_verified(user)):
         return False
     return has_confirmed_device(user) and not is_recently_reauthenticated(request)
 
