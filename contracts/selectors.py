@@ -13,8 +13,8 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
-from contracts.models import Booking, BookingState, Contract
-from contracts.services import money
+from contracts.models import Booking, BookingState, Contract, ContractStatus
+from contracts.services import booking_is_withdrawable, money
 from devices.models import Device
 from portal.periods import add_months, billed_months, month_end
 
@@ -130,12 +130,12 @@ def contract_bookings(user, contract) -> QuerySet[Booking]:
 
 #: What a row of the contract page's list shows (``booking_rows`` adds its links).
 CONTRACT_LIST_FIELDS = ("plan_name", "monthly_price", "active_from", "min_term_end", "state",
-                        "effective_end", "device__hostname")
+                        "effective_end", "contract__status", "device__hostname")
 
 
 def contract_booking_list(user, contract) -> QuerySet[Booking]:
     """``contract_bookings`` with their devices, only with the columns the list shows."""
-    return (contract_bookings(user, contract).select_related("device")
+    return (contract_bookings(user, contract).select_related("device", "contract")
             .only(*CONTRACT_LIST_FIELDS))
 
 
@@ -160,10 +160,12 @@ def booking_rows(bookings: Iterable[Booking], *, may_act: bool, back: str) -> li
     and cancel (``may_act``), the actions on the booking as it stands: ``change_tier_url`` and
     ``remove_url`` while it is active, ``withdraw_url`` while it is cancelled but running
     (empty otherwise). The links come back to ``back`` (``contracts/_booking_actions.html``).
+    The bookings come with their contract (``select_related``): withdrawing needs its state.
     """
     labels = {state: str(label) for state, label in BookingState.choices}
     come_back = f"?next={quote(back, safe='/')}"
     rows = list(bookings)
+    today = timezone.localdate()
     for booking in rows:
         booking.state_label = labels.get(booking.state, booking.state)
         booking.device_url = reverse("devices:detail", args=[booking.device_id])
@@ -173,7 +175,11 @@ def booking_rows(bookings: Iterable[Booking], *, may_act: bool, back: str) -> li
         booking.remove_url = (reverse("contracts:remove", args=[booking.pk]) + come_back
                               if active else "")
         booking.withdraw_url = (reverse("contracts:withdraw", args=[booking.pk])
-                                if may_act and booking.state == BookingState.ENDING else "")
+                                if may_act and booking_is_withdrawable(
+                                    booking, today=today,
+                                    contract_ending=booking.contract.status
+                                    == ContractStatus.ENDING)
+                                else "")
     return rows
 
 

@@ -291,13 +291,20 @@ def booking_remove(*, actor: User, booking: Booking, ip: str | None = None) -> B
     return booking
 
 
+def booking_is_withdrawable(booking: Booking, *, today, contract_ending: bool = False) -> bool:
+    """A removal can be taken back while the booking still runs and the framework contract
+    itself is not cancelled (then that cancellation is withdrawn first)."""
+    return (booking.state == BookingState.ENDING and booking.effective_end is not None
+            and booking.effective_end >= today and not contract_ending)
+
+
 @transaction.atomic
 def booking_withdraw_removal(*, actor: User, booking: Booking, ip: str | None = None
                              ) -> Booking:
     """Take a removal back before the service has ended; the booking simply continues."""
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     require_booking_role(actor, booking.customer)
-    if booking.state != BookingState.ENDING or booking.effective_end < timezone.localdate():
+    if not booking_is_withdrawable(booking, today=timezone.localdate()):
         raise ValidationError(_("Hier gibt es keine Kündigung, die sich zurücknehmen lässt."))
     if Contract.objects.filter(pk=booking.contract_id, status=ContractStatus.ENDING).exists():
         raise ValidationError(_("Der Rahmenvertrag ist gekündigt; nehmen Sie zuerst diese "

@@ -60,7 +60,7 @@ def device_list(request):
 def device_detail(request, pk: int):
     device = _device_or_404(request, pk)
     bookings = (Booking.objects.visible_to(request.user).filter(device=device)
-                .order_by("-active_from", "-pk"))
+                .select_related("contract").order_by("-active_from", "-pk"))
     can_book = can_act(request.user)
     return render(request, "devices/detail.html", {
         "device": device,

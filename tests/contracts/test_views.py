@@ -468,3 +468,22 @@ def test_device_page_queries_do_not_grow_with_bookings(verified_client, world, p
     few = _queries(client, reverse("devices:detail", args=[plain.pk]))
     many = _queries(client, reverse("devices:detail", args=[booked.device_id]))
     assert few == many
+
+
+def test_withdrawal_is_offered_only_where_the_service_allows_it(verified_client, admin, customer,
+                                                               plans):
+    """A removed booking offers "withdraw" on the contract and device pages; once the whole
+    framework contract is cancelled, it does not (the service would refuse)."""
+    from contracts.services import booking_remove, contract_cancel
+
+    booking, other = _book(admin, customer, plans["mc-standard"], count=2)
+    booking_remove(actor=admin, booking=booking)
+    client = verified_client(admin)
+    withdraw = reverse("contracts:withdraw", args=[booking.pk])
+    device_page = reverse("devices:detail", args=[booking.device_id])
+    assert withdraw in _text(client.get(reverse("contracts:contract")))
+    assert withdraw in _text(client.get(device_page))
+
+    contract_cancel(actor=admin, contract=booking.contract)
+    assert withdraw not in _text(client.get(reverse("contracts:contract")))
+    assert withdraw not in _text(client.get(device_page))
