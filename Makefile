@@ -52,8 +52,10 @@ check: install
 ## make bench: benchmarks, reported as ratios against a baseline measured in the same run
 ## (BENCH=bench_load runs one; the load benchmark needs PostgreSQL, Redis and wrk)
 bench: install
-	@command -v wrk >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	@case "$(BENCH)" in ""|*bench_load*) command -v wrk >/dev/null 2>&1 || { \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || { \
+	  echo "The load benchmark needs wrk (apt-get install wrk)."; exit 1; } ;; esac
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m tests.perf.run $(BENCH)
 
 ## make messages: refresh locale/*/django.po and the committed .mo files (needs GNU gettext)

@@ -444,7 +444,10 @@ class DeviceImportAdmin(ReadOnlyAdmin):
     def status_shown(self, obj: DeviceImport) -> str:
         """The status, and whether its job hangs (no sign of life: nothing runs)."""
         if job_activity(IMPORT_FLOW, obj).phase == "stuck":
-            return gettext("%(status)s – hängt, wird automatisch neu gestartet") % {
+            if obj.attempts < settings.PORTAL_JOB_MAX_ATTEMPTS:
+                return gettext("%(status)s – hängt, wird automatisch neu gestartet") % {
+                    "status": obj.get_status_display()}
+            return gettext("%(status)s – hängt, wird als fehlgeschlagen gekennzeichnet") % {
                 "status": obj.get_status_display()}
         return obj.get_status_display()
 

@@ -125,3 +125,15 @@ def test_a_new_file_can_be_uploaded_while_an_import_hangs(customer, admin, verif
     assert response.status_code == 302
     new = DeviceImport.objects.exclude(pk=stuck.pk).get()
     assert response["Location"] == reverse("devices:import_detail", args=[new.public_id])
+
+
+def test_admin_list_says_a_stuck_import_on_its_last_attempt_will_fail(customer, admin, staff,
+                                                                     clock, settings):
+    """After the last attempt the sweep fails the import; the list must not promise a
+    restart."""
+    stored_import(customer, admin, ImportStatus.APPLYING, rows_total=10, rows_done=4,
+                  claimed_by="host-a:123", attempts=settings.PORTAL_JOB_MAX_ATTEMPTS)
+    clock.shift(stale())
+    listing = staff.get(reverse("admin:devices_deviceimport_changelist")).content.decode()
+    assert "hängt, wird als fehlgeschlagen gekennzeichnet" in listing
+    assert "wird automatisch neu gestartet" not in listing

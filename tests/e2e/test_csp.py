@@ -39,6 +39,8 @@ def test_customer_pages_raise_no_csp_violation(live_server, page):
     for path in CUSTOMER_PAGES:
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 200, path
+        # The policy is really in force (a missing header would make this test pointless).
+        assert "style-src 'self'" in response.headers["content-security-policy"], path
     assert violations == []
 
 
