@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from devices.exporting import FORMATS, export_devices
 from devices.importing import CHANGED, HOSTNAME, INVALID, NEW, UNCHANGED
 from devices.models import Device, DeviceImport, ImportStatus
-from devices.selectors import last_stale_signature_date
+from devices.selectors import job_progress, last_stale_signature_date
 from devices.services import (
     EDITABLE_FIELDS,
     IMPORT_FLOW,
@@ -45,7 +45,6 @@ from devices.services import (
     device_update,
     import_cancellable,
 )
-from devices.views.imports import job_progress
 from portal.admin.base import ReadOnlyAdmin, TenantScopedAdmin, run_service_action
 from portal.http import client_ip
 from portal.jobs import job_activity

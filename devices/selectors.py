@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from django.db.models import Aggregate, Count, Q, QuerySet
 from django.utils import timezone
 
-from devices.models import Device, DeviceImport
+from devices.models import Device, DeviceImport, ImportStatus
+from devices.services.imports import APPLY, PREVIEW
 from portal.periods import WorkCalendar, av_alarm_check
 
 
@@ -63,3 +64,31 @@ def device_summary_for(user, **more_counts: Aggregate) -> dict[str, int]:
                     | Q(av_signature_date__isnull=True)),
         **more_counts,
     )
+
+
+#: The badge of an import's status on the import pages (a stalled step is always "bad").
+STATUS_BADGE = {
+    ImportStatus.PREVIEWED: "badge--warn",
+    ImportStatus.DONE: "badge--ok",
+    ImportStatus.INVALID: "badge--bad",
+    ImportStatus.FAILED: "badge--bad",
+}
+
+
+def import_badge(device_import: DeviceImport, activity) -> str:
+    """The badge class for an import, given its ``portal.jobs.job_activity``."""
+    if activity.phase == "stuck":
+        return "badge--bad"
+    return STATUS_BADGE.get(device_import.status, "")
+
+
+def job_progress(device_import: DeviceImport, activity) -> dict:
+    """What the import pages (portal and admin) say about a running or stuck step."""
+    return {
+        "activity": activity,
+        "checking": activity.step == PREVIEW,
+        # Every row is checked again; then the devices are written in one transaction, which
+        # reports no progress: the page must not claim "n of n" as if it were nearly done.
+        "writing": activity.step == APPLY and activity.phase == "running"
+        and 0 < device_import.rows_total <= device_import.rows_done,
+    }

@@ -17,12 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from devices.forms import ImportUploadForm
 from devices.importing import CHANGED, INVALID, NEW, UNCHANGED
 from devices.models import Device, DeviceImport, ImportStatus
-from devices.selectors import imports_for
+from devices.selectors import import_badge, imports_for, job_progress
 from devices.services import (
-    APPLY,
     IMPORT_FLOW,
     MESSAGES_KEPT,
-    PREVIEW,
     device_import_cancel,
     device_import_confirm,
     device_import_upload,
@@ -47,12 +45,6 @@ ROW_STATUS = {
     CHANGED: (gettext_lazy("geändert"), "badge--warn"),
     UNCHANGED: (gettext_lazy("unverändert"), ""),
     INVALID: (gettext_lazy("fehlerhaft"), "badge--bad"),
-}
-STATUS_BADGE = {
-    ImportStatus.PREVIEWED: "badge--warn",
-    ImportStatus.DONE: "badge--ok",
-    ImportStatus.INVALID: "badge--bad",
-    ImportStatus.FAILED: "badge--bad",
 }
 
 
@@ -108,7 +100,9 @@ def import_upload(request):
     recent = imports_for(user).order_by("-created_at")[:RECENT_IMPORTS]
     return render(request, "devices/import/upload.html", {
         "form": form,
-        "recent": [(item, job_activity(IMPORT_FLOW, item)) for item in recent],
+        "recent": [(item, activity, import_badge(item, activity))
+                   for item, activity in ((item, job_activity(IMPORT_FLOW, item))
+                                          for item in recent)],
         "show_customer": shows_customer(user),
         "columns": COLUMNS,
         "required_columns": REQUIRED_COLUMNS,
@@ -124,8 +118,7 @@ def import_detail(request, public_id):
     activity = job_activity(IMPORT_FLOW, device_import)
     return render(request, "devices/import/detail.html", {
         "device_import": device_import,
-        "status_badge": "badge--bad" if activity.phase == "stuck"
-        else STATUS_BADGE.get(device_import.status, ""),
+        "status_badge": import_badge(device_import, activity),
         "failed": failed,
         "rows": rows,
         "show_rows": failed or device_import.status == ImportStatus.PREVIEWED,
@@ -136,18 +129,6 @@ def import_detail(request, public_id):
         "can_cancel": can_edit(request.user) and import_cancellable(device_import),
         "show_customer": shows_customer(request.user),
     })
-
-
-def job_progress(device_import: DeviceImport, activity) -> dict:
-    """What the import pages (portal and admin) say about a running or stuck step."""
-    return {
-        "activity": activity,
-        "checking": activity.step == PREVIEW,
-        # Every row is checked again; then the devices are written in one transaction, which
-        # reports no progress: the page must not claim "n of n" as if it were nearly done.
-        "writing": activity.step == APPLY and activity.phase == "running"
-        and 0 < device_import.rows_total <= device_import.rows_done,
-    }
 
 
 @login_required
