@@ -34,9 +34,7 @@ from contracts.views.common import (
     with_customer,
 )
 from portal.http import client_ip
-
-#: Bookings per page of the contract's list (as on the device list).
-PER_PAGE = 50
+from portal.pagination import PAGE_SIZE
 
 
 def _pick(request, action: str):
@@ -65,7 +63,7 @@ def contract_detail(request):
     }
     if contract is not None:
         summary = contract_summary(user, contract)
-        paginator = Paginator(contract_booking_list(user, contract), PER_PAGE)
+        paginator = Paginator(contract_booking_list(user, contract), PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
         # Actions on a row come back to the page they were started from.
         here = with_customer(reverse("contracts:contract"), user, customer,

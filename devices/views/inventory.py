@@ -27,8 +27,7 @@ from devices.views.common import (
     shows_customer,
 )
 from portal.http import client_ip
-
-PER_PAGE = 50
+from portal.pagination import PAGE_SIZE
 
 
 def _device_or_404(request, pk: int) -> Device:
@@ -42,7 +41,7 @@ def _device_or_404(request, pk: int) -> Device:
 def device_list(request):
     user = request.user
     filter_form = DeviceFilterForm(request.GET)
-    paginator = Paginator(devices_for(user, **filter_form.filters()), PER_PAGE)
+    paginator = Paginator(devices_for(user, **filter_form.filters()), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return render(request, "devices/list.html", {
         "filter_form": filter_form,

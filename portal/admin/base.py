@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 
 from portal.http import client_ip
 from portal.models import User
+from portal.pagination import PAGE_SIZE
 from portal.services.audit import audit_event_record
 
 
@@ -32,7 +33,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
     """Rows and foreign-key choices both go through ``visible_to(request.user)``."""
 
     #: Rows per changelist page, as on the portal's lists (Django's default is 100).
-    list_per_page = 50
+    list_per_page = PAGE_SIZE
 
     def get_queryset(self, request) -> QuerySet:
         return super().get_queryset(request).visible_to(request.user)
