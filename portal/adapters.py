@@ -30,20 +30,17 @@ class AccountAdapter(DefaultAccountAdapter):
         response = super().pre_login(request, user, **kwargs)
         if response is not None:
             return response
-        from contracts.services import customer_access_ended
+        from portal.registries import login_refusal
         from portal.tenancy import membership_of
 
-        membership = membership_of(user)
-        if membership is not None and customer_access_ended(membership.organisation):
+        refusal = login_refusal(user, membership_of(user))
+        if refusal:
             from allauth.account.internal.stagekit import clear_login
             from django.contrib import messages
             from django.shortcuts import redirect
-            from django.utils.translation import gettext as _
 
             clear_login(request)
-            messages.error(request, _("Der Vertrag Ihres Unternehmens ist beendet; der Zugang "
-                                      "zum Portal ist deshalb gesperrt. Bei Fragen wenden Sie "
-                                      "sich bitte an Ihren Ansprechpartner beim Anbieter."))
+            messages.error(request, refusal)
             return redirect("account_login")
         return None
 

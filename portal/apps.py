@@ -8,6 +8,11 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal: Organisationen, Personen, Protokolle")
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self) -> None:
+        from portal.registries import autodiscover
+
+        autodiscover()
+
 
 class PortalAdminConfig(AdminConfig):
     """The Django admin, with the portal's MFA-enforcing admin site as the default site."""

@@ -10,9 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from contracts.models import Booking
-from contracts.selectors import booking_rows
-from contracts.views.common import can_act
 from devices.forms import DeviceFilterForm, DeviceForm
 from devices.models import Device
 from devices.selectors import devices_for, signature_stale_before
@@ -28,6 +25,7 @@ from devices.views.common import (
 )
 from portal.http import client_ip
 from portal.pagination import PAGE_SIZE
+from portal.registries import PAGE_DEVICE_DETAIL, sections_for
 
 
 def _device_or_404(request, pk: int) -> Device:
@@ -58,15 +56,12 @@ def device_list(request):
 @require_GET
 def device_detail(request, pk: int):
     device = _device_or_404(request, pk)
-    bookings = (Booking.objects.visible_to(request.user).filter(device=device)
-                .select_related("contract").order_by("-active_from", "-pk"))
-    can_book = can_act(request.user)
     return render(request, "devices/detail.html", {
         "device": device,
         "stale_before": signature_stale_before(),
         "can_edit": can_edit(request.user),
-        "bookings": booking_rows(bookings, may_act=can_book, back=request.path),
-        "can_book": can_book,
+        # What other apps show about the device (the bookings of contracts, ...).
+        "sections": sections_for(PAGE_DEVICE_DETAIL, request, device=device),
     })
 
 

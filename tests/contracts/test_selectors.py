@@ -24,6 +24,7 @@ from contracts.selectors import (
 from portal.periods import BERLIN
 from portal.tenancy import membership_of
 from tests.factories import DeviceFactory
+from tests.pages import page_sections
 
 TODAY = date(2026, 11, 21)
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=BERLIN)
@@ -291,7 +292,7 @@ def test_dashboard_shows_the_costs_card_in_german(world, verified_client):
     assert "Geräte ohne Leistung: 2" in html and f'href="{reverse("devices:list")}"' in html
     assert "Leistungen, die bald enden" in html
     assert "pc-buchhaltung" in html and "endet am 15.01.2027" in html
-    costs = response.context["costs"]
+    costs = page_sections(response)["costs"]
     assert costs["current"] == Decimal("1234.50")
     assert [bar["label"] for bar in costs["bars"]][:2] == ["Dez", "Jan"]
 
@@ -304,7 +305,7 @@ def test_dashboard_costs_card_without_bookings(world, verified_client):
     assert "0,00 €" in html
     assert "Geräte ohne Leistung: 0" in html
     assert "Keine gekündigte Leistung endet in den nächsten 60 Tagen." in html
-    assert all(bar["height"] == 0 for bar in response.context["costs"]["bars"])
+    assert all(bar["height"] == 0 for bar in page_sections(response)["costs"]["bars"])
 
 
 @pytest.mark.parametrize("person", ["provider_admin", "partner_support"])
@@ -312,7 +313,7 @@ def test_staff_without_a_customer_membership_see_no_costs(world, verified_client
     book(world["orgs"]["customer_a"], "8.00", date(2026, 1, 1))
     response = verified_client(world["people"][person]).get(reverse("portal:dashboard"))
     assert response.status_code == 200
-    assert response.context["costs"] is None
+    assert "costs" not in page_sections(response)
     assert "costs-heading" not in response.content.decode()
 
 

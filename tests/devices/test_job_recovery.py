@@ -32,9 +32,11 @@ from devices.services import imports as services
 from portal import jobs
 from portal.jobs import ClaimLost, Outcome, job_claim, worker_name
 from portal.models import AuditEvent
-from portal.schedules import JOBS
+from portal.registries import schedules as JOB_REGISTRY
 from tests.devices.conftest import CLOCK_START
 from tests.devices.test_import_jobs import GOOD, actions, csv_of, upload
+
+JOBS = tuple(JOB_REGISTRY)
 
 START = CLOCK_START  # the ``clock`` fixture stands still there
 ON_POSTGRESQL = "postgresql" in settings.DATABASES["default"]["ENGINE"]

@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from devices.models import Device, DeviceImport, DeviceKind, ImportStatus
 from portal.models import AuditEvent
 from tests.factories import DeviceFactory
+from tests.pages import page_sections
 
 LIST = reverse("devices:list")
 ADD = reverse("devices:add")
@@ -179,7 +180,7 @@ def test_navigation_and_dashboard_card(people, devices, verified_client):
     assert nav.index("Team") < nav.index("Geräte") < nav.index("Sicherheit")
     assert f'href="{LIST}"' in nav
     response = client.get(reverse("portal:dashboard"))
-    assert response.context["inventory"] == {"active": 2, "stale": 1}
+    assert page_sections(response)["devices"] == {"active": 2, "stale": 1}
     assert "1 Gerät mit veralteter Virensignatur" in body(response)
     assert 'aria-current="page">Geräte' in body(client.get(LIST))
 

@@ -38,9 +38,11 @@ from portal.models import (
     Organisation,
     User,
 )
+from portal.registries import schedules as JOB_REGISTRY
 from portal.roles import Role, group_name
-from portal.schedules import JOBS
 from portal.services.audit import access_log_purge, audit_event_record
+
+JOBS = tuple(JOB_REGISTRY)
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTHZ = "/healthz"

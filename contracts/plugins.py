@@ -1,0 +1,65 @@
+"""What contracts plug into the core and into the device pages: the costs card on the
+dashboard, the bookings of a device on its page, the login blocker of an ended contract, the
+demo catalogue and the daily end of due contracts (portal/registries.py)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from portal.registries import (
+    PAGE_DASHBOARD,
+    PAGE_DEVICE_DETAIL,
+    DemoSeeder,
+    Job,
+    LoginBlocker,
+    Section,
+    demo_seeders,
+    login_blockers,
+    schedules,
+    sections,
+)
+
+
+def _costs_card(request) -> dict | None:
+    from contracts.dashboard import costs_card
+
+    return costs_card(request.user)
+
+
+def _device_bookings(request, *, device) -> dict:
+    from contracts.dashboard import device_bookings_section
+
+    return device_bookings_section(request, device=device)
+
+
+def _contract_ended(user, membership) -> str | None:
+    from contracts.services import customer_access_ended
+
+    if membership is None or not customer_access_ended(membership.organisation):
+        return None
+    return _("Der Vertrag Ihres Unternehmens ist beendet; der Zugang zum Portal ist deshalb "
+             "gesperrt. Bei Fragen wenden Sie sich bitte an Ihren Ansprechpartner beim "
+             "Anbieter.")
+
+
+def _seed_catalogue(organisations: dict) -> None:
+    from contracts.catalogue import plans_seed
+
+    plans_seed()
+
+
+sections.register(Section(page=PAGE_DASHBOARD, key="costs", order=40,
+                          template="contracts/_dashboard_costs.html", context=_costs_card))
+sections.register(Section(page=PAGE_DEVICE_DETAIL, key="bookings", order=10,
+                          template="contracts/_device_bookings.html", context=_device_bookings))
+
+login_blockers.register(LoginBlocker(key="contracts.contract_ended", check=_contract_ended))
+
+demo_seeders.register(DemoSeeder(key="contracts.catalogue", seed=_seed_catalogue, order=20))
+
+schedules.register(Job(
+    name="contracts.end_due",
+    func="contracts.tasks.end_due_contracts",
+    cron="5 0 * * *",
+    description="Bookings and contracts past their effective end become ended.",
+))
