@@ -1,10 +1,12 @@
-"""What contracts plug into the core and into the device pages: the costs card on the
-dashboard, the bookings of a device on its page, the login blocker of an ended contract, the
-demo catalogue and the daily end of due contracts (portal/registries.py)."""
+"""What contracts plug into the core and into the device pages: the navigation entry, the
+costs card on the dashboard, the bookings of a device on its page, the login blocker of an
+ended contract, the demo catalogue and the daily end of due contracts
+(portal/registries.py)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal.registries import (
     PAGE_DASHBOARD,
@@ -12,9 +14,11 @@ from portal.registries import (
     DemoSeeder,
     Job,
     LoginBlocker,
+    NavItem,
     Section,
     demo_seeders,
     login_blockers,
+    navigation,
     schedules,
     sections,
 )
@@ -48,6 +52,10 @@ def _seed_catalogue(organisations: dict) -> None:
     plans_seed()
 
 
+# The contract page is about the person's own organisation (or, for staff, one they pick).
+navigation.register(NavItem(key="contract", label=gettext_lazy("Vertrag"),
+                            url_name="contracts:contract", order=40, namespace="contracts",
+                            visible=lambda membership: membership is not None))
 sections.register(Section(page=PAGE_DASHBOARD, key="costs", order=40,
                           template="contracts/_dashboard_costs.html", context=_costs_card))
 sections.register(Section(page=PAGE_DEVICE_DETAIL, key="bookings", order=10,

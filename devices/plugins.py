@@ -1,14 +1,18 @@
-"""What the device inventory plugs into the core: its dashboard card, its scheduled jobs and
-its demo devices (portal/registries.py)."""
+"""What the device inventory plugs into the core: its navigation entry and dashboard card,
+its scheduled jobs and its demo devices (portal/registries.py)."""
 
 from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
 
 from portal.registries import (
     PAGE_DASHBOARD,
     DemoSeeder,
     Job,
+    NavItem,
     Section,
     demo_seeders,
+    navigation,
     schedules,
     sections,
 )
@@ -26,6 +30,8 @@ def _seed_demo_devices(organisations: dict) -> None:
     demo_devices_seed(organisations)
 
 
+navigation.register(NavItem(key="devices", label=_("Geräte"), url_name="devices:list", order=30,
+                            namespace="devices"))
 sections.register(Section(page=PAGE_DASHBOARD, key="devices", order=30,
                           template="devices/_dashboard_card.html", context=_dashboard_card))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from portal.http import is_verified
+from portal.registries import navigation_for
 from portal.roles import CUSTOMER_ROLES, STAFF_ROLES
 from portal.tenancy import membership_of
 
@@ -18,4 +20,5 @@ def portal(request) -> dict:
         "current_membership": membership,
         "is_customer_role": role in CUSTOMER_ROLES,
         "is_staff_role": role in STAFF_ROLES,
+        "nav_items": navigation_for(request, membership) if is_verified(user) else [],
     }

@@ -7,6 +7,7 @@ registries"). Core iterates them and never names an app; each app fills them fro
 - :data:`schedules`: every scheduled django-q2 job (``setup_schedules`` writes them).
 - :data:`login_blockers`: reasons a person may not log in (e.g. the contract has ended).
 - :data:`demo_seeders`: demo data of an app, run by ``seed_demo`` after the demo people exist.
+- :data:`navigation`: the entries of the main navigation.
 """
 
 from __future__ import annotations
@@ -148,6 +149,42 @@ class DemoSeeder:
 
 demo_seeders: Registry[DemoSeeder] = Registry(
     "demo_seeders", key=lambda d: d.key, order=lambda d: (d.order, d.key))
+
+
+# --- navigation ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NavItem:
+    """An entry of the main navigation. It is current on every page of its URL ``namespace``
+    (or, without one, on exactly its own page); ``visible(membership)`` hides it for people
+    it does not concern."""
+
+    key: str
+    label: Any  # a lazy translation
+    url_name: str
+    order: int = 100
+    namespace: str = ""
+    visible: Callable[..., bool] | None = None
+
+
+navigation: Registry[NavItem] = Registry(
+    "navigation", key=lambda n: n.key, order=lambda n: (n.order, n.key))
+
+
+def navigation_for(request, membership) -> list[dict]:
+    """The navigation entries a person sees, with their URL and whether the page is theirs."""
+    from django.urls import reverse
+
+    match = getattr(request, "resolver_match", None)
+    entries = []
+    for item in navigation:
+        if item.visible is not None and not item.visible(membership):
+            continue
+        url = reverse(item.url_name)
+        current = (match is not None and match.namespace == item.namespace if item.namespace
+                   else request.path == url)
+        entries.append({"key": item.key, "label": item.label, "url": url, "current": current})
+    return entries
 
 
 def autodiscover() -> None:
