@@ -1,13 +1,15 @@
 """What contracts plug into the core and into the device pages: the navigation entry, the
 costs card on the dashboard, the bookings of a device on its page, the login blocker of an
-ended contract, the demo catalogue and the daily end of due contracts
-(portal/registries.py)."""
+ended contract, the demo catalogue, the daily end of due contracts (portal/registries.py) and
+the e-mails about bookings and contracts (contracts/notifications.py)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from contracts.notifications import RULES as NOTIFICATION_RULES
+from portal.notifications.registry import rules as notification_rules
 from portal.registries import (
     PAGE_DASHBOARD,
     PAGE_DEVICE_DETAIL,
@@ -71,3 +73,6 @@ schedules.register(Job(
     cron="5 0 * * *",
     description="Bookings and contracts past their effective end become ended.",
 ))
+
+for rule in NOTIFICATION_RULES:
+    notification_rules.register(rule)

@@ -1,9 +1,11 @@
-"""What the portal core itself registers: its navigation entries and its scheduled jobs."""
+"""What the portal core itself registers: its navigation entries, its scheduled jobs and the
+notification rules of its own events."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from portal.notifications.registry import NotificationRule, rules, the_person
 from portal.registries import Job, NavItem, navigation, schedules
 
 navigation.register(NavItem(key="dashboard", label=_("Übersicht"), url_name="portal:dashboard",
@@ -18,3 +20,22 @@ schedules.register(Job(
     cron="17 3 * * *",
     description="Access-log entries older than ACCESS_LOG_RETENTION_DAYS are deleted daily.",
 ))
+
+schedules.register(Job(
+    name="portal.recover_notifications",
+    func="portal.notifications.tasks.recover_notifications",
+    cron="*/5 * * * *",
+    description="E-mails whose task was lost or whose sending failed are sent again, or "
+                "marked failed after the last attempt.",
+))
+
+
+def _mfa_reset_context(notification) -> dict:
+    from portal.services.security import security_notice_context
+
+    return security_notice_context(user=notification.recipient, action="mfa.reset",
+                                   when=notification.created_at)
+
+
+rules.register(NotificationRule(event="mfa.reset", template="security_notice",
+                                recipients=the_person, context=_mfa_reset_context))

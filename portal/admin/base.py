@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
@@ -96,14 +97,21 @@ def run_service_action(
     done,
     action_name: str,
     refusal: Callable[[object], str | None] | None = None,
+    form_class: type[forms.Form] | None = None,
 ):
     """Show a confirmation page; on confirmation call ``service`` for each selected row.
 
     ``refusal`` (optional) tells in advance why the service will refuse a row; the confirmation
     page lists those rows apart with the reason and does not submit them. The service still
     decides: a refused row gets its own error message.
+
+    ``form_class`` (optional): what the confirmation asks for (e.g. how an identity was
+    checked); the page is shown again until the form is valid, and ``service`` is called as
+    ``service(row, cleaned_data)``.
     """
-    if request.POST.get("confirmed") != "yes":
+    confirmed = request.POST.get("confirmed") == "yes"
+    form = form_class(request.POST if confirmed else None) if form_class else None
+    if not confirmed or (form is not None and not form.is_valid()):
         selected = list(queryset)
         reasons = {obj.pk: refusal(obj) for obj in selected} if refusal else {}
         context = {
@@ -115,12 +123,13 @@ def run_service_action(
             "action_name": action_name,
             "opts": modeladmin.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "form": form,
         }
         return TemplateResponse(request, "admin/portal/confirm_action.html", context)
     succeeded = 0
     for obj in queryset:
         try:
-            service(obj)
+            service(obj) if form is None else service(obj, form.cleaned_data)
             succeeded += 1
         except (ValidationError, PermissionDenied) as exc:
             text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)

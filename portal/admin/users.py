@@ -89,6 +89,17 @@ class UserInviteForm(forms.ModelForm):
         return cleaned
 
 
+class MFAResetForm(forms.Form):
+    """A reset is only as safe as the check that the caller is the person: it is recorded."""
+
+    identity_check = forms.CharField(
+        label=_("Wie wurde die Identität geprüft?"), max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Zum Beispiel: Rückruf unter der hinterlegten Telefonnummer, Ausweis vor "
+                    "Ort, schriftliche Bestätigung durch den Administrator des Kunden. Die "
+                    "Angabe wird im Audit-Protokoll gespeichert."))
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     fields = ("organisation", "role")
@@ -251,9 +262,11 @@ class UserAdmin(PersonRankAdminMixin, TenantScopedAdmin):
             question=gettext("Alle Authenticator-Apps und Backup-Codes dieser Personen werden "
                              "gelöscht, ihre Sitzungen enden. Sie müssen bei der nächsten "
                              "Anmeldung einen neuen zweiten Faktor einrichten. Fortfahren?"),
-            service=lambda user: mfa_reset(actor=request.user, user=user,
-                                           ip=client_ip(request)),
+            service=lambda user, data: mfa_reset(
+                actor=request.user, user=user, identity_check=data["identity_check"],
+                ip=client_ip(request)),
             refusal=self._refusal(request),
+            form_class=MFAResetForm,
             done=ngettext_lazy("Zwei-Faktor-Anmeldung für %(count)d Person zurückgesetzt.",
                               "Zwei-Faktor-Anmeldung für %(count)d Personen zurückgesetzt.",
                               "count"),

@@ -4,12 +4,15 @@ from portal.models.audit import AccessLogEntry, AppendOnlyError, AuditEvent
 from portal.models.organisations import Membership, Organisation
 from portal.models.sessions import PersonSession
 from portal.models.users import User
+from portal.notifications.models import Notification, NotificationState
 
 __all__ = [
     "AccessLogEntry",
     "AppendOnlyError",
     "AuditEvent",
     "Membership",
+    "Notification",
+    "NotificationState",
     "Organisation",
     "PersonSession",
     "User",

@@ -58,6 +58,31 @@ def audit_event_record(
     return event
 
 
+def audit_events_record(
+    *,
+    actor: User | None,
+    action: str,
+    targets: list[models.Model],
+    organisation: Organisation,
+    details: list[dict[str, Any]],
+    ip: str | None = None,
+) -> list[AuditEvent]:
+    """One event per target of one action by one actor (e.g. every booking a contract
+    cancellation ends), written with one INSERT so the count of queries does not grow with the
+    targets. Validated like ``audit_event_record``; the shared actor and organisation once."""
+    if len(details) != len(targets):
+        raise ValueError("one details dict per target")
+    actor_obj = actor if actor is not None and getattr(actor, "pk", None) else None
+    events = [AuditEvent(
+        actor=actor_obj, actor_label=actor_obj.email if actor_obj else SYSTEM,
+        organisation=organisation, action=action, target_type=target._meta.label_lower,
+        target_id=str(target.pk), target_repr=str(target)[:255], ip_address=ip or None,
+        details=detail or {}) for target, detail in zip(targets, details, strict=True)]
+    for index, event in enumerate(events):
+        event.full_clean(exclude=("actor", "organisation") if index else ())
+    return AuditEvent.objects.bulk_create(events)
+
+
 def access_log_record(
     *,
     actor: User,

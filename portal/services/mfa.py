@@ -10,11 +10,12 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.models import User
+from portal.notifications.service import notify
 from portal.roles import Role
 from portal.services.accounts import end_sessions, require_may_act_on
 from portal.services.audit import audit_event_record
 from portal.services.security import security_notice_on_commit
-from portal.tenancy import role_of
+from portal.tenancy import membership_of, role_of
 
 BACKUP_DEVICE_NAME = "backup"
 
@@ -101,22 +102,33 @@ def mfa_device_remove(*, actor: User, device_id: int, ip: str | None = None) -> 
 
 
 @transaction.atomic
-def mfa_reset(*, actor: User, user: User, ip: str | None = None) -> int:
-    """Provider admins remove every second factor of a person, who must enrol again."""
+def mfa_reset(*, actor: User, user: User, identity_check: str,
+              ip: str | None = None) -> int:
+    """Provider admins remove every second factor of a person, who must enrol again.
+
+    Whoever asks for a reset may be an attacker with the password: the administrator records
+    how the person's identity was checked (``identity_check``, kept in the audit event)."""
     if role_of(actor) != Role.PROVIDER_ADMIN or not actor.has_perm("portal.reset_mfa"):
         raise PermissionDenied(_("Nur Administratoren des Anbieters dürfen die "
                                  "Zwei-Faktor-Anmeldung zurücksetzen."))
     if user.pk == actor.pk:
         raise ValidationError(_("Sie können Ihre eigene Zwei-Faktor-Anmeldung nicht "
                                 "zurücksetzen."))
+    identity_check = (identity_check or "").strip()
+    if not identity_check:
+        raise ValidationError({"identity_check": _("Bitte geben Sie an, wie Sie die Identität "
+                                                   "der Person geprüft haben.")})
     require_may_act_on(actor=actor, target=user)
     removed = TOTPDevice.objects.filter(user=user).delete()[0]
     removed += StaticDevice.objects.filter(user=user).delete()[0]
     ended = end_sessions(user)
     audit_event_record(actor=actor, action="mfa.reset", target=user, ip=ip,
-                       details={"objects_removed": removed, "sessions_ended": ended})
+                       details={"objects_removed": removed, "sessions_ended": ended,
+                                "identity_check": identity_check})
     # The person is told, not the administrator's address: no IP of the administrator either.
-    security_notice_on_commit(user=user, action="mfa.reset")
+    membership = membership_of(user)
+    notify(event="mfa.reset", actor=actor, person=user,
+           customer=membership.organisation if membership else None)
     return removed
 
 

@@ -82,18 +82,26 @@ SECURITY_NOTICES: dict[str, SecurityNotice] = {
 }
 
 
-def _send_security_notice(user_id: int, action: str, recipients: tuple[str, ...],
-                          details: dict, ip: str | None, when: datetime) -> None:
-    user = User.objects.get(pk=user_id)
+def security_notice_context(*, user: User, action: str, when: datetime, details: dict | None = None,
+                            ip: str | None = None) -> dict:
+    """What the ``security_notice`` e-mail of ``action`` says, in the person's language (also
+    used by the notification rule of an MFA reset, which the outbox sends)."""
     notice = SECURITY_NOTICES[action]
     with translation.override(user.language):
-        context = {
+        return {
             "user": user, "when": when, "ip": ip,
             "subject": str(notice.subject),
-            "summary": str(notice.summary) % details,
+            "summary": str(notice.summary) % (details or {}),
             "advice": str(notice.advice),
             "link": f"{settings.PORTAL_BASE_URL}{reverse(notice.link_url_name)}",
         }
+
+
+def _send_security_notice(user_id: int, action: str, recipients: tuple[str, ...],
+                          details: dict, ip: str | None, when: datetime) -> None:
+    user = User.objects.get(pk=user_id)
+    context = security_notice_context(user=user, action=action, when=when, details=details,
+                                      ip=ip)
     for address in recipients:
         send_templated_mail(to=address, template="security_notice", context=context,
                             language=user.language)

@@ -290,6 +290,14 @@ SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 # --- The operator ------------------------------------------------------------------------------
 PORTAL_NAME = env("PORTAL_NAME", "Kundenportal")
+#: The provider's identity in every e-mail footer (portal/notifications/identity.py); empty
+#: values are taken from the provider organisation (name, address, VAT id).
+PORTAL_PROVIDER_NAME = env("PORTAL_PROVIDER_NAME", "")
+PORTAL_PROVIDER_ADDRESS = env("PORTAL_PROVIDER_ADDRESS", "")
+PORTAL_PROVIDER_REGISTER = env("PORTAL_PROVIDER_REGISTER", "")
+PORTAL_PROVIDER_MANAGEMENT = env("PORTAL_PROVIDER_MANAGEMENT", "")
+PORTAL_PROVIDER_VAT_ID = env("PORTAL_PROVIDER_VAT_ID", "")
+PORTAL_PROVIDER_CONTACT = env("PORTAL_PROVIDER_CONTACT", "")
 
 LOGGING = {
     "version": 1,

@@ -39,6 +39,7 @@ from contracts.services import (
 from portal.models import AuditEvent
 from portal.periods import BERLIN, purge_schedule
 from tests.factories import PASSWORD, DeviceFactory
+from tests.outbox import deliver_queued
 
 LOGIN_URL = "/konto/login/"
 NOT_ALLOWED = "Eine ordentliche Kündigung ist für diese Leistung ausgeschlossen."
@@ -120,6 +121,8 @@ def test_booking_managed_client_standard_on_two_workstations(
     assert events("booking.created").count() == 2
     assert events("contract.opened", contract).count() == 1
 
+    assert mail.outbox == []  # sent by the outbox job, not in the request
+    deliver_queued()
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [booker.email]
@@ -144,6 +147,7 @@ def test_booking_mail_is_in_the_bookers_language(catalogue, customer, booker,
     with at(date(2026, 3, 10)), django_capture_on_commit_callbacks(execute=True):
         booking_create(actor=booker, customer=customer, plan=catalogue["mc-basis"],
                        devices=[workstation(customer)])
+    deliver_queued()
     assert len(mail.outbox) == 1
     with translation.override("en"):
         english = formats.date_format(date(2026, 3, 11), "SHORT_DATE_FORMAT")

@@ -389,13 +389,15 @@ def test_provider_admin_resets_mfa_with_confirmation(world, verified_client):
     assert TOTPDevice.objects.filter(user=member).exists()
     assert not audit_actions(member, "mfa.reset").exists()
 
-    response = _admin_action(client, "reset_mfa", [member], confirmed="yes")
+    response = _admin_action(client, "reset_mfa", [member], confirmed="yes",
+                             identity_check="Rückruf unter der hinterlegten Nummer")
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(user=member).exists()
     assert not StaticDevice.objects.filter(user=member).exists()
     event = audit_actions(member, "mfa.reset").get()
     assert event.actor == admin
     assert event.details["sessions_ended"] >= 1
+    assert event.details["identity_check"] == "Rückruf unter der hinterlegten Nummer"
     assert not PersonSession.objects.filter(user_id=member.pk).exists()
 
     # The running session is gone; the next login asks for a new enrolment.
@@ -425,7 +427,8 @@ def test_partner_support_cannot_reset_mfa(world, verified_client):
     assert StaticDevice.objects.filter(user=member).exists()
     assert not audit_actions(member, "mfa.reset").exists()
     with pytest.raises(PermissionDenied):
-        mfa_reset(actor=world["people"]["partner_support"], user=member)
+        mfa_reset(actor=world["people"]["partner_support"], user=member,
+                  identity_check="Rückruf")
 
 
 def test_customer_admin_cannot_reset_mfa(world, verified_client):
@@ -436,7 +439,8 @@ def test_customer_admin_cannot_reset_mfa(world, verified_client):
     assert TOTPDevice.objects.filter(user=member).exists()
     assert not audit_actions(member, "mfa.reset").exists()
     with pytest.raises(PermissionDenied):
-        mfa_reset(actor=world["people"]["customer_admin"], user=member)
+        mfa_reset(actor=world["people"]["customer_admin"], user=member,
+                  identity_check="Rückruf")
 
 
 def test_provider_staff_cannot_reset_mfa(world, verified_client):
@@ -445,7 +449,8 @@ def test_provider_staff_cannot_reset_mfa(world, verified_client):
     _admin_action(client, "reset_mfa", [member], confirmed="yes")
     assert TOTPDevice.objects.filter(user=member).exists()
     with pytest.raises(PermissionDenied):
-        mfa_reset(actor=world["people"]["provider_staff"], user=member)
+        mfa_reset(actor=world["people"]["provider_staff"], user=member,
+                  identity_check="Rückruf")
 
 
 # --- Backup codes on the security page --------------------------------------------------------

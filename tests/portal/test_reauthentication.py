@@ -25,6 +25,7 @@ from portal.roles import Role
 from portal.services.mfa import mfa_reset
 from tests.conftest import totp_now
 from tests.factories import PASSWORD, make_person
+from tests.outbox import deliver_queued
 from tests.portal.security_helpers import (
     REAUTH_URL,
     reauthenticate,
@@ -356,7 +357,9 @@ def test_first_enrolment_needs_no_reauthentication_and_is_notified(
 def test_mfa_reset_by_an_administrator_is_notified(world, django_capture_on_commit_callbacks):
     member = world["people"]["customer_member"]
     with django_capture_on_commit_callbacks(execute=True):
-        mfa_reset(actor=world["people"]["provider_admin"], user=member, ip="10.1.2.3")
+        mfa_reset(actor=world["people"]["provider_admin"], user=member, ip="10.1.2.3",
+                  identity_check="Rückruf")
+    deliver_queued()
     message, = mail.outbox
     assert message.to == [member.email]
     assert message.subject.endswith("Ihre Zwei-Faktor-Anmeldung wurde zurückgesetzt")

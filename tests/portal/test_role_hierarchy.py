@@ -118,7 +118,7 @@ def test_service_refuses_to_reactivate_a_higher_role(world, actor_role, target_r
 def test_service_refuses_to_reset_the_mfa_of_a_higher_role(world, actor_role, target_role):
     target = _person(world, target_role)
     with pytest.raises(PermissionDenied):
-        mfa_reset(actor=_person(world, actor_role), user=target)
+        mfa_reset(actor=_person(world, actor_role), user=target, identity_check="Rückruf")
     assert TOTPDevice.objects.filter(user=target, confirmed=True).exists()
 
 
@@ -197,7 +197,7 @@ def test_service_allows_the_same_and_lower_ranks(world, actor_role, target):
 def test_provider_admin_resets_mfa_of_the_same_and_lower_ranks(world, target):
     admin = _person(world, Role.PROVIDER_ADMIN)
     person = _target(world, admin, target)
-    assert mfa_reset(actor=admin, user=person) > 0
+    assert mfa_reset(actor=admin, user=person, identity_check="Rückruf") > 0
     assert not TOTPDevice.objects.filter(user=person).exists()
 
 
@@ -360,6 +360,7 @@ def _state(user: User) -> tuple:
 
 def _run_action(client, action: str, *people: User):
     return client.post(reverse(USERS), {"action": action, "confirmed": "yes",
+                                        "identity_check": "Rückruf",  # asked by reset_mfa
                                         "_selected_action": [person.pk for person in people]})
 
 

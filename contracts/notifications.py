@@ -1,0 +1,70 @@
+"""Who is told about bookings and contracts, and what the e-mail shows (registered in
+``contracts.plugins``; sent by the core outbox job, see ``portal.notifications``).
+
+Changes a person makes for their own company confirm to them; made on behalf of the customer
+(partner support, provider staff) they go to the customer's admins as well. A provider's
+extraordinary termination goes to the customer's admins.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from portal.notifications.registry import (
+    NotificationRule,
+    actor_and_admins_if_on_behalf,
+    customer_admins,
+)
+
+
+def _bookings(notification) -> list:
+    from contracts.models import Booking
+
+    return list(Booking.objects.filter(pk__in=notification.context.get("booking_ids", []))
+                .select_related("device").order_by("device__hostname", "pk"))
+
+
+def _contract(notification):
+    from contracts.models import Contract
+
+    return Contract.objects.get(pk=notification.context["contract_id"])
+
+
+def _acted_by(notification) -> dict:
+    """Names who acted when it was not the customer itself (shown in the e-mail)."""
+    if not notification.context.get("on_behalf") or notification.actor is None:
+        return {}
+    from portal.tenancy import membership_of
+
+    membership = membership_of(notification.actor)
+    return {"acted_by": notification.actor.get_full_name() or notification.actor.email,
+            "acted_by_organisation": membership.organisation.name if membership else "",
+            "customer_name": notification.customer.name if notification.customer else ""}
+
+
+def bookings_context(notification) -> dict:
+    stored = notification.context
+    previous_end = stored.get("previous_end")
+    return {"bookings": _bookings(notification), **_acted_by(notification),
+            "previous_plan": stored.get("previous_plan", ""),
+            "previous_end": date.fromisoformat(previous_end) if previous_end else None}
+
+
+def contract_context(notification) -> dict:
+    return {"contract": _contract(notification), **bookings_context(notification)}
+
+
+RULES = (
+    NotificationRule(event="booking.created", template="booking_confirmed",
+                     recipients=actor_and_admins_if_on_behalf, context=bookings_context),
+    NotificationRule(event="booking.removed", template="booking_removed",
+                     recipients=actor_and_admins_if_on_behalf, context=bookings_context),
+    NotificationRule(event="booking.removal_withdrawn", template="booking_removal_withdrawn",
+                     recipients=actor_and_admins_if_on_behalf, context=bookings_context),
+    NotificationRule(event="booking.tier_changed", template="booking_tier_changed",
+                     recipients=actor_and_admins_if_on_behalf, context=bookings_context),
+    NotificationRule(event="contract.cancelled", template="contract_cancelled",
+                     recipients=actor_and_admins_if_on_behalf, context=contract_context),
+    NotificationRule(event="contract.terminated", template="contract_terminated",
+                     recipients=customer_admins, context=contract_context),
+)
