@@ -8,6 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import User
+from portal.roles import least_privileged
 from portal.selectors import invitable_role_choices
 
 
@@ -36,7 +37,9 @@ class InviteForm(forms.Form):
 
     def __init__(self, *args, actor: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = invitable_role_choices(actor)
+        choices = invitable_role_choices(actor)
+        self.fields["role"].choices = choices
+        self.fields["role"].initial = least_privileged(value for value, _label in choices)
 
 
 class TokenForm(forms.Form):

@@ -93,6 +93,12 @@ def rank(role: str | None) -> int:
     return ROLE_RANK.get(role, NO_ROLE_RANK) if role else NO_ROLE_RANK
 
 
+def least_privileged(roles) -> str | None:
+    """The lowest-ranking of ``roles``: what a form offers first, so that a hurried click
+    hands out as little as possible (``None`` when there is none)."""
+    return min(roles, key=rank, default=None)
+
+
 def outranks(role: str | None, other: str | None) -> bool:
     """Whether ``role`` ranks strictly above ``other``."""
     return rank(role) > rank(other)
