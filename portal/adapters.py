@@ -8,7 +8,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.urls import reverse
 
-from portal.http import client_ip, is_logged_in
+from portal.http import client_ip, is_logged_in, is_verified
 from portal.login_throttle import failed_login_allowance_clear, failed_login_allowance_consume
 from portal.services.accounts import (
     auth_login_failed_record,
@@ -20,6 +20,9 @@ from portal.services.security import (
     user_email_remove_record,
     user_password_change,
 )
+
+#: allauth's "Successfully signed in as …" message.
+LOGGED_IN_MESSAGE = "account/messages/logged_in.txt"
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -47,6 +50,16 @@ class AccountAdapter(DefaultAccountAdapter):
     def login(self, request, user) -> None:
         super().login(request, user)
         auth_login_record(user=user, ip=client_ip(request))
+
+    def add_message(self, request, level, message_template=None, message_context=None,
+                    extra_tags="", message=None) -> None:
+        """allauth says "signed in" right after the password, above the second-factor form;
+        the portal says it once the second factor is verified (portal/views/mfa.py)."""
+        if message_template == LOGGED_IN_MESSAGE and not is_verified(
+                getattr(request, "user", None)):
+            return
+        super().add_message(request, level, message_template, message_context, extra_tags,
+                            message)
 
     def logout(self, request) -> None:
         user = getattr(request, "user", None)

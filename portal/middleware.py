@@ -28,6 +28,9 @@ MFA_EXEMPT_URL_NAMES = frozenset({
     "portal:mfa_enrol",
     "portal:mfa_verify",
     "portal:healthz",
+    # Only sets the language cookie for an unverified session (portal/views/account.py), so
+    # the second-factor pages can be read in the person's language.
+    "portal:language_switch",
 })
 
 

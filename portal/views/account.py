@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from portal.forms import SetPasswordForm
-from portal.http import client_ip
+from portal.http import client_ip, is_verified
 from portal.invitations import invited_user
 from portal.services.accounts import invitation_accept, user_set_language
 
@@ -36,8 +36,11 @@ def invitation_accept_view(request, token: str):
 
 @require_POST
 def language_switch(request):
-    """Django's ``set_language`` plus the person's saved preference for e-mails."""
+    """Django's ``set_language`` plus the person's saved preference for e-mails.
+
+    Reachable before the second factor (the MFA pages have the switch too); such a session
+    gets only the cookie: the saved preference changes from a verified session."""
     language = request.POST.get("language", "")
-    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+    if is_verified(request.user) and language in dict(settings.LANGUAGES):
         user_set_language(actor=request.user, language=language)
     return set_language(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.adapters import LOGGED_IN_MESSAGE
 from portal.forms import ReauthenticationForm, TokenForm
 from portal.http import client_ip
 from portal.login_throttle import remember_known_device
@@ -109,6 +111,9 @@ def mfa_verify(request):
                                 succeeded=result.device is not None, ip=client_ip(request))
         if result.device is not None:
             _verified_with(request, result.device)
+            # Held back by the adapter until now: signed in means both factors.
+            get_adapter(request).add_message(request, messages.SUCCESS, LOGGED_IN_MESSAGE,
+                                             {"user": user})
             _warn_if_backup_code_used(request, result.method)
             response = HttpResponseRedirect(_next_url(request))
             remember_known_device(response, user)

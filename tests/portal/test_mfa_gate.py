@@ -44,6 +44,8 @@ EXPECTED_EXEMPT_URL_NAMES = frozenset({
     "portal:mfa_enrol",
     "portal:mfa_verify",
     "portal:healthz",
+    # Sets only the language cookie before the second factor (the MFA pages have the switch).
+    "portal:language_switch",
 })
 
 #: The walk must find at least this many patterns, so that it cannot pass on an empty list.
