@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
+from portal.groups import sync_after_migrating
+
 
 class Migration(migrations.Migration):
 
@@ -43,4 +45,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('state', 'sent'), _negated=True), ('sent_at__isnull', False), _connector='OR'), name='notification_sent_has_sent_at')],
             },
         ),
+        # Provider admins, staff and the DPO may read the outbox (portal/roles.py).
+        migrations.RunPython(sync_after_migrating("portal"), migrations.RunPython.noop),
     ]

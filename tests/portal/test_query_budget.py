@@ -24,7 +24,7 @@ from django_q.signing import SignedPackage
 
 from contracts.models import Booking, Contract, Plan, PlanFamily, PlanUnit
 from devices.models import DeviceImport, ImportStatus
-from portal.models import AccessLogEntry, AuditEvent
+from portal.models import AccessLogEntry, AuditEvent, Notification
 from portal.roles import OrganisationKind, Role
 from tests.factories import DeviceFactory, OrganisationFactory, make_person
 
@@ -41,6 +41,7 @@ QUERY_BUDGET = {
     "portal.user": 13,
     "portal.auditevent": 14,
     "portal.accesslogentry": 14,
+    "portal.notification": 13,
     "django_q.schedule": 11,
     "django_q.success": 12,
     "django_q.failure": 12,
@@ -91,6 +92,15 @@ def _access_log(world, n):
         AccessLogEntry.objects.create(user=user, organisation=org, method="GET",
                                       path=f"/budget/{i}", view_name="portal:dashboard",
                                       status_code=200, ip_address="192.0.2.1")
+
+
+def _notifications(world, n):
+    for i in range(n):
+        org = _customer_with_partner()
+        person = make_person(Role.CUSTOMER_ADMIN, org, mfa=False)
+        Notification.objects.create(event="budget.test", template="security_notice",
+                                    customer=org, actor=person, recipient=person,
+                                    email=person.email, context={"n": i})
 
 
 def _task(success: bool) -> Task:
@@ -209,6 +219,8 @@ PAGES: dict[str, tuple[str, Callable[[], str], Callable, Callable]] = {
                           _audit_events, _shown_changelist),
     "portal.accesslogentry": ("provider_admin", lambda: _changelist("portal.accesslogentry"),
                               _access_log, _shown_changelist),
+    "portal.notification": ("provider_admin", lambda: _changelist("portal.notification"),
+                            _notifications, _shown_changelist),
     "django_q.schedule": ("provider_admin", lambda: _changelist("django_q.schedule"),
                           _schedules, _shown_changelist),
     "django_q.success": ("provider_admin", lambda: _changelist("django_q.success"),
