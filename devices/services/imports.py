@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from devices.importing import NEW, apply_plan, plan_import
 from devices.models import Device, DeviceImport, ImportStatus
@@ -275,7 +276,9 @@ def _clashes(customer: Organisation, plan) -> tuple[list[str], list[str]]:
 def _named(values: list[str]) -> str:
     shown = ", ".join(values[:CLASHES_NAMED])
     if len(values) > CLASHES_NAMED:
-        shown += " " + _("und %(count)s weitere") % {"count": len(values) - CLASHES_NAMED}
+        more = len(values) - CLASHES_NAMED
+        shown += " " + ngettext("und %(count)d weiterer", "und %(count)d weitere", more) % {
+            "count": more}
     return shown
 
 

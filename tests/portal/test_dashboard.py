@@ -69,7 +69,7 @@ def test_dashboard_cards_for_a_customer(world, verified_client):
     assert cards["costs"]["devices_without_service"] == 2
     assert list(cards) == ["devices", "costs"]
     html = response.content.decode()
-    assert "2 von 3 aktiven Personen haben die Zwei-Faktor-Anmeldung eingerichtet." in html
+    assert "Zwei-Faktor-Anmeldung eingerichtet: 2 von 3 aktiven Personen" in html
     assert "Geräte ohne Leistung: 2" in html
 
 
