@@ -1,19 +1,38 @@
-"""The plans of the demo catalogue (DOMAIN.md § 2), created or updated by ``seed_demo``."""
+"""The plans of the demo catalogue (DOMAIN.md § 2), created or updated by ``seed_demo``.
+
+Feature names are stored in German (the plan's data) and marked here with ``gettext_noop``
+so that the catalog carries them; pages translate them when they render
+(``{% translate feature %}`` in templates/contracts/catalogue.html), never at import time.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
 from contracts.models import BillingMode, Plan, PlanFamily, PlanUnit
 
-CLIENT_FEATURES = ["Fernzugriff ohne TeamViewer/AnyDesk", "Automatische Neustarts",
-                   "Patch-Management mit regelmäßigen Berichten", "Proaktives Monitoring",
-                   "Treiber- und BIOS-Updates"]
-SERVER_BASIS = ["24/7-Monitoring", "Monatlicher Bericht", "Sicherheitsupdates"]
-SERVER_PLUS = [*SERVER_BASIS, "Remote-Pauschale", "Interventionszeiten 4 h / 24 h",
-               "Anti-Virus-Management"]
-SERVER_PREMIUM = [*SERVER_PLUS, "Vor-Ort-Einsätze", "Anwendungsbetreuung",
-                  "Notfallnummer außerhalb der Servicezeiten"]
+CLIENT_FEATURES = [
+    gettext_noop("Fernzugriff ohne TeamViewer/AnyDesk"),
+    gettext_noop("Automatische Neustarts"),
+    gettext_noop("Patch-Management mit regelmäßigen Berichten"),
+    gettext_noop("Proaktives Monitoring"),
+    gettext_noop("Treiber- und BIOS-Updates"),
+]
+SOFTWARE_DISTRIBUTION = gettext_noop("Automatische Softwareverteilung")
+NEXT_DAY_HARDWARE = gettext_noop("Hardwaretausch am nächsten Werktag (Business Continuity)")
+SERVER_BASIS = [gettext_noop("24/7-Monitoring"), gettext_noop("Monatlicher Bericht"),
+                gettext_noop("Sicherheitsupdates")]
+SERVER_PLUS = [*SERVER_BASIS, gettext_noop("Remote-Pauschale"),
+               gettext_noop("Interventionszeiten 4 h / 24 h"),
+               gettext_noop("Anti-Virus-Management")]
+SERVER_PREMIUM = [*SERVER_PLUS, gettext_noop("Vor-Ort-Einsätze"),
+                  gettext_noop("Anwendungsbetreuung"),
+                  gettext_noop("Notfallnummer außerhalb der Servicezeiten")]
+AV_FEATURES = [gettext_noop("Signaturprüfung an jedem Werktag"),
+               gettext_noop("Alarm bei veralteter Signatur"),
+               gettext_noop("Meldung an gewählte Empfänger")]
 
 CLIENT_TERMS = {"notice": "15d", "notice_anchor": "month_end", "min_term": "12m",
                 "renewal": "1m", "provider_notice": "3m", "provider_notice_anchor": "month_end"}
@@ -29,13 +48,12 @@ DEMO_PLANS = [
     {"code": "mc-standard", "name": "Managed Client Standard",
      "family": PlanFamily.MANAGED_CLIENT, "tier": "Standard", "unit": PlanUnit.WORKSTATION,
      "monthly_price": Decimal("8.00"),
-     "features": [*CLIENT_FEATURES, "Automatische Softwareverteilung"], "sort_order": 2,
+     "features": [*CLIENT_FEATURES, SOFTWARE_DISTRIBUTION], "sort_order": 2,
      **CLIENT_TERMS},
     {"code": "mc-premium", "name": "Managed Client Premium",
      "family": PlanFamily.MANAGED_CLIENT, "tier": "Premium", "unit": PlanUnit.WORKSTATION,
      "monthly_price": Decimal("12.60"),
-     "features": [*CLIENT_FEATURES, "Automatische Softwareverteilung",
-                  "Hardwaretausch am nächsten Werktag (Business Continuity)"],
+     "features": [*CLIENT_FEATURES, SOFTWARE_DISTRIBUTION, NEXT_DAY_HARDWARE],
      "sort_order": 3, **CLIENT_TERMS},
     {"code": "srv-basis", "name": "Server Management Basis",
      "family": PlanFamily.SERVER_MANAGEMENT, "tier": "Basis", "unit": PlanUnit.SERVER,
@@ -51,8 +69,7 @@ DEMO_PLANS = [
      "sort_order": 3, **SERVER_TERMS},
     {"code": "av", "name": "Anti-Virus Management", "family": PlanFamily.ANTIVIRUS,
      "tier": "Standard", "unit": PlanUnit.WORKSTATION, "monthly_price": Decimal("2.50"),
-     "features": ["Signaturprüfung an jedem Werktag", "Alarm bei veralteter Signatur",
-                  "Meldung an gewählte Empfänger"], "sort_order": 1, **AV_TERMS},
+     "features": AV_FEATURES, "sort_order": 1, **AV_TERMS},
 ]
 
 
