@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 from django.utils.module_loading import autodiscover_modules
 
 #: The module names every app may have to plug into the core (imported by ``autodiscover``).
-PLUGIN_MODULES = ("plugins",)
+PLUGIN_MODULES = ("plugins", "audit_actions", "privacy")
 
 T = TypeVar("T")
 

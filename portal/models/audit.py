@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.audit_actions import audit_action_label
 from portal.tenancy import TenantManager, TenantQuerySet
 
 
@@ -54,7 +56,11 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}".strip()
+        # Shown as the admin's page title: local time (Europe/Berlin), and the action's label.
+        when = timezone.localtime(self.created_at) if self.created_at else None
+        return " ".join(part for part in (f"{when:%d.%m.%Y %H:%M}" if when else "",
+                                          audit_action_label(self.action),
+                                          self.target_repr) if part)
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:

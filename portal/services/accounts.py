@@ -361,7 +361,9 @@ def auth_logout_record(*, user: User, ip: str | None) -> None:
 @transaction.atomic
 def auth_login_failed_record(*, email: str, ip: str | None, rate_limited: bool = False) -> None:
     """A failed password login (or one refused by the rate limit before the password was
-    checked); the target is the account if one exists for the address."""
+    checked). The target is the account if one exists for the address; the typed address
+    itself is not kept, because for an unknown one it is personal data of someone who has no
+    account here (often a typo of another person's address), ADR 0003."""
     user = User.objects.filter(email__iexact=email.strip()).first() if email else None
     audit_event_record(actor=None, action="auth.login_failed", target=user, ip=ip,
-                       details={"email": email[:254], "rate_limited": rate_limited})
+                       details={"known_account": user is not None, "rate_limited": rate_limited})

@@ -6,9 +6,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
+from portal.audit_actions import audit_action_check
 from portal.models import AccessLogEntry, AuditEvent, Organisation, User
 from portal.tenancy import membership_of
 
@@ -31,6 +33,18 @@ def _organisation_for(target: models.Model | None, actor: User | None) -> Organi
     return membership.organisation if membership else None
 
 
+def _require_callers_transaction(using: str = DEFAULT_DB_ALIAS) -> None:
+    """An audit row must commit or roll back with the change it records: written outside a
+    transaction it would survive a change that failed (or vanish from one that succeeded).
+    The atomic blocks Django's ``TestCase`` opens around each test do not count, so the whole
+    test suite finds callers that forgot ``transaction.atomic``."""
+    blocks = transaction.get_connection(using).atomic_blocks
+    if not any(not block._from_testcase for block in blocks):
+        raise TransactionManagementError(
+            "audit events are written inside the transaction of the change they record; "
+            "wrap the caller in transaction.atomic")
+
+
 def audit_event_record(
     *,
     actor: User | None,
@@ -40,7 +54,10 @@ def audit_event_record(
     ip: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit trail (inside the caller's transaction)."""
+    """Append one event to the audit trail, inside the caller's transaction; ``action`` and
+    the keys of ``details`` must be declared (portal/audit_actions.py)."""
+    _require_callers_transaction()
+    audit_action_check(action, details)
     actor_obj = actor if actor is not None and getattr(actor, "pk", None) else None
     event = AuditEvent(
         actor=actor_obj,
@@ -70,8 +87,12 @@ def audit_events_record(
     """One event per target of one action by one actor (e.g. every booking a contract
     cancellation ends), written with one INSERT so the count of queries does not grow with the
     targets. Validated like ``audit_event_record``; the shared actor and organisation once."""
+    _require_callers_transaction()
     if len(details) != len(targets):
         raise ValueError("one details dict per target")
+    audit_action_check(action, None)
+    for detail in details:
+        audit_action_check(action, detail)
     actor_obj = actor if actor is not None and getattr(actor, "pk", None) else None
     events = [AuditEvent(
         actor=actor_obj, actor_label=actor_obj.email if actor_obj else SYSTEM,

@@ -7,14 +7,14 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 
+from portal.audit_actions import ORGANISATION_FIELDS
 from portal.models import Organisation, User
 from portal.roles import Role
 from portal.services.audit import audit_event_record
 from portal.tenancy import role_of
 
 EDITING_ROLES = frozenset({Role.PROVIDER_ADMIN, Role.PROVIDER_STAFF})
-AUDITED_FIELDS = ("kind", "name", "partner", "street", "postal_code", "city", "country",
-                  "vat_id", "customer_number", "is_active")
+AUDITED_FIELDS = ORGANISATION_FIELDS  # declared once, with the audit vocabulary
 
 
 def _require_editor(actor: User) -> None:

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.db import connection
+from django.db import connection, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -64,7 +64,8 @@ def traces(world):
                "organisation": customer}
     for obj in objects.values():
         _log(brandt, obj)
-    audit_event_record(actor=brandt, action="device.updated", target=device)
+    with transaction.atomic():
+        audit_event_record(actor=brandt, action="device.updated", target=device)
     AccessLogEntry.objects.create(user=brandt, organisation=customer, method="GET",
                                   path="/geraete/", view_name="devices:list", status_code=200)
     return {**world, "brandt": brandt, "objects": objects}
