@@ -188,8 +188,7 @@ class ContractAdmin(TenantScopedAdmin):
                        "end": form.cleaned_data["end"].strftime("%d.%m.%Y")},
                     messages.SUCCESS)
                 return None
-        running = contract.bookings.filter(state__in=[BookingState.ACTIVE,
-                                                      BookingState.ENDING]).count()
+        running = contract.bookings.filter(state__in=BookingState.RUNNING).count()
         return TemplateResponse(request, "admin/contracts/contract/terminate.html", {
             **self.admin_site.each_context(request),
             "opts": self.opts,

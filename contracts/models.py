@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from decimal import Decimal
 
 from django.conf import settings
@@ -169,6 +170,12 @@ class BookingState(models.TextChoices):
     ENDING = "ending", _("gekündigt")
     ENDED = "ended", _("beendet")
 
+    #: A booking "runs" while it is active or cancelled but not yet ended: it is billed, it
+    #: blocks a second booking of its family on the device, and it counts on every page. The
+    #: one home of that rule (queries, the constraint on ``Booking``, ``Booking.is_running``);
+    #: a tuple, so the constraint's condition keeps one order and needs no new migration.
+    RUNNING = enum.nonmember(("active", "ending"))
+
 
 class BookingChange(models.TextChoices):
     NEW = "new", _("Neubuchung")
@@ -228,7 +235,7 @@ class Booking(NoticeTerms):
         constraints = [
             models.UniqueConstraint(
                 fields=["device", "family"],
-                condition=models.Q(state__in=["active", "ending"]),
+                condition=models.Q(state__in=list(BookingState.RUNNING)),
                 name="booking_one_running_per_device_and_family"),
             models.CheckConstraint(condition=models.Q(monthly_price__gte=Decimal("0")),
                                    name="booking_price_not_negative"),
@@ -241,4 +248,4 @@ class Booking(NoticeTerms):
 
     @property
     def is_running(self) -> bool:
-        return self.state in {BookingState.ACTIVE, BookingState.ENDING}
+        return self.state in BookingState.RUNNING

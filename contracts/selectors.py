@@ -13,19 +13,18 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
+from contracts.bookability import bookable
 from contracts.models import Booking, BookingState, Contract, ContractStatus
 from contracts.services import booking_is_withdrawable, money
 from devices.models import Device
 from portal.periods import add_months, billed_months, month_end
-
-RUNNING_STATES = (BookingState.ACTIVE, BookingState.ENDING)
 
 Month = tuple[int, int]
 
 
 def running_bookings(user) -> QuerySet[Booking]:
     """The user's visible bookings that are running (active, or cancelled but not yet ended)."""
-    return Booking.objects.visible_to(user).filter(state__in=RUNNING_STATES)
+    return Booking.objects.visible_to(user).filter(state__in=BookingState.RUNNING)
 
 
 def monthly_cost_projection(user, *, today: date | None = None,
@@ -70,7 +69,7 @@ def monthly_cost_projection(user, *, today: date | None = None,
 def _has_running_booking(user) -> Exists:
     """Whether the device of the outer query has a running booking the user sees."""
     return Exists(Booking.objects.visible_to(user).filter(device_id=OuterRef("pk"),
-                                                          state__in=RUNNING_STATES))
+                                                          state__in=BookingState.RUNNING))
 
 
 def devices_without_service(user) -> QuerySet[Device]:
@@ -142,7 +141,7 @@ def contract_booking_list(user, contract) -> QuerySet[Booking]:
 def contract_summary(user, contract) -> ContractSummary:
     """Running bookings of ``contract``: how many, their net sum per month, and the notice rule
     of every plan among them, over all bookings (two queries, whatever their number)."""
-    running = contract_bookings(user, contract).filter(state__in=RUNNING_STATES)
+    running = contract_bookings(user, contract).filter(state__in=BookingState.RUNNING)
     totals = running.aggregate(count=Count("pk"),
                                monthly=Sum("monthly_price", default=Decimal("0")))
     firsts = (running
@@ -184,13 +183,7 @@ def booking_rows(bookings: Iterable[Booking], *, may_act: bool, back: str) -> li
 
 
 def bookable_devices(user, customer, plan) -> QuerySet[Device]:
-    """The customer's active devices that fit ``plan`` and have no running booking in its
-    family: what the booking page offers (``booking_create`` checks the same rules)."""
-    from contracts.services import UNIT_KINDS
-
-    devices = Device.objects.visible_to(user).filter(customer=customer, retired_at__isnull=True)
-    if plan.unit in UNIT_KINDS:
-        devices = devices.filter(kind__in=list(UNIT_KINDS[plan.unit]))
-    running = Booking.objects.visible_to(user).filter(
-        device_id=OuterRef("pk"), family=plan.family, state__in=RUNNING_STATES)
-    return devices.filter(~Exists(running)).order_by("hostname")
+    """The customer's devices the user sees that can take ``plan`` (``contracts.bookability``,
+    the rule ``booking_create`` checks too): what the booking page offers."""
+    devices = Device.objects.visible_to(user).filter(customer=customer)
+    return bookable(plan, devices).order_by("hostname")

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contracts.bookability import refusals
 from contracts.models import (
     Booking,
     BookingChange,
@@ -23,9 +24,8 @@ from contracts.models import (
     Contract,
     ContractStatus,
     Plan,
-    PlanUnit,
 )
-from devices.models import Device, DeviceKind
+from devices.models import Device
 from portal.models import Organisation, User
 from portal.notifications.service import notify
 from portal.periods import CancellationNotAllowed, billed_months, notice_end, purge_schedule
@@ -35,7 +35,6 @@ from portal.tenancy import role_of
 
 BOOKING_ROLES = frozenset({Role.CUSTOMER_ADMIN, Role.PARTNER_SUPPORT, Role.PROVIDER_ADMIN,
                            Role.PROVIDER_STAFF})
-UNIT_KINDS = {PlanUnit.WORKSTATION: {DeviceKind.WORKSTATION}, PlanUnit.SERVER: {DeviceKind.SERVER}}
 CENT = Decimal("0.01")
 
 
@@ -113,45 +112,35 @@ def booking_quote(*, plan: Plan, devices: list[Device], today: date | None = Non
 def contract_booking_problem(contract: Contract | None, plan: Plan) -> str | None:
     """What stops booking ``plan`` under ``contract`` (None: no contract yet), as a message;
     the booking page shows it before confirmation and ``booking_create`` refuses with it."""
+    if contract is not None and contract.status != ContractStatus.ACTIVE and plan.is_active:
+        return _("Der Rahmenvertrag ist gekündigt; neue Buchungen sind nicht mehr möglich.")
+    return plan_offer_problem(contract, plan)
+
+
+def plan_offer_problem(contract: Contract | None, plan: Plan) -> str | None:
+    """What stops ``plan`` from being taken under ``contract`` at all, for a new booking and
+    a change of tier alike: no longer offered, or an ISA it needs is not recorded."""
     if not plan.is_active:
         return _("Die Leistung %(plan)s ist nicht mehr buchbar.") % {"plan": plan.name}
-    if contract is not None and contract.status != ContractStatus.ACTIVE:
-        return _("Der Rahmenvertrag ist gekündigt; neue Buchungen sind nicht mehr möglich.")
     if plan.requires_isa and (contract is None or contract.isa_completed_on is None):
         return _("%(plan)s setzt eine Infrastrukturanalyse (ISA) voraus, die noch nicht erfasst "
                  "ist. Bitte sprechen Sie uns an.") % {"plan": plan.name}
     return None
 
 
-def plan_fits(plan: Plan, device: Device) -> bool:
-    """Whether a device's kind fits the plan's unit (a server plan needs a server)."""
-    return plan.unit not in UNIT_KINDS or device.kind in UNIT_KINDS[plan.unit]
-
-
 def _check_bookable(plan: Plan, contract: Contract, devices: Iterable[Device],
                     customer: Organisation) -> None:
+    """Refuse unless every device can take ``plan`` (``contracts.bookability``) under
+    ``contract``; a device of another customer is not the caller's to book at all."""
     problem = contract_booking_problem(contract, plan)
     if problem:
         raise ValidationError(problem)
-    errors = []
-    running = set(Booking.objects.filter(
-        device__in=list(devices), family=plan.family,
-        state__in=[BookingState.ACTIVE, BookingState.ENDING]).values_list("device_id", flat=True))
-    for device in devices:
-        if device.customer_id != customer.pk:
-            raise PermissionDenied(_("Dieses Gerät gehört nicht zu diesem Kunden."))
-        if device.retired_at is not None:
-            errors.append(_("%(device)s ist ausgemustert.") % {"device": device.hostname})
-        elif not plan_fits(plan, device):
-            errors.append(_("%(plan)s passt nicht zu %(device)s (%(kind)s).")
-                          % {"plan": plan.name, "device": device.hostname,
-                             "kind": device.get_kind_display()})
-        elif device.pk in running:
-            errors.append(_("%(device)s hat bereits eine Leistung aus %(family)s; wechseln Sie "
-                            "stattdessen die Stufe.")
-                          % {"device": device.hostname, "family": plan.get_family_display()})
-    if errors:
-        raise ValidationError(errors)
+    devices = list(devices)
+    if any(device.customer_id != customer.pk for device in devices):
+        raise PermissionDenied(_("Dieses Gerät gehört nicht zu diesem Kunden."))
+    refused = refusals(plan, devices)
+    if refused:
+        raise ValidationError([refusal.message for refusal in refused])
 
 
 def _contract_for(actor: User, customer: Organisation, today: date, ip: str | None
@@ -232,13 +221,9 @@ def booking_change_tier(*, actor: User, booking: Booking, plan: Plan,
         raise ValidationError(_("Nur aktive Buchungen können die Stufe wechseln."))
     if plan.family != booking.family or plan.pk == booking.plan_id:
         raise ValidationError(_("Bitte wählen Sie eine andere Stufe derselben Produktfamilie."))
-    if not plan.is_active:
-        raise ValidationError(_("Die Leistung %(plan)s ist nicht mehr buchbar.")
-                              % {"plan": plan.name})
-    if plan.requires_isa and booking.contract.isa_completed_on is None:
-        raise ValidationError(_("%(plan)s setzt eine Infrastrukturanalyse (ISA) voraus, die "
-                                "noch nicht erfasst ist. Bitte sprechen Sie uns an.")
-                              % {"plan": plan.name})
+    problem = plan_offer_problem(booking.contract, plan)
+    if problem:
+        raise ValidationError(problem)
     now = timezone.now()
     today = timezone.localdate(now)
     change = (BookingChange.UPGRADE if plan.monthly_price > booking.monthly_price
@@ -326,8 +311,7 @@ def contract_cancellation_preview(contract: Contract, *, received: date | None =
     """The day the whole contract ends if cancelled on ``received``: with its last booking."""
     received = received or timezone.localdate()
     ends = [received]
-    for booking in contract.bookings.filter(state__in=[BookingState.ACTIVE,
-                                                       BookingState.ENDING]):
+    for booking in contract.bookings.filter(state__in=BookingState.RUNNING):
         ends.append(booking.effective_end if booking.state == BookingState.ENDING
                     else removal_preview(booking, received=received).effective_end)
     return max(ends)
@@ -348,7 +332,7 @@ def contract_cancel(*, actor: User, contract: Contract, ip: str | None = None) -
     now = timezone.now()
     today = timezone.localdate(now)
     running = list(contract.bookings.select_for_update(of=("self",)).select_related("device")
-                   .filter(state__in=[BookingState.ACTIVE, BookingState.ENDING])
+                   .filter(state__in=BookingState.RUNNING)
                    .order_by("device__hostname", "pk"))
     removed = [booking for booking in running if booking.state == BookingState.ACTIVE]
     previews = [removal_preview(booking, received=today) for booking in removed]
@@ -397,7 +381,7 @@ def contract_terminate_extraordinary(*, actor: User, contract: Contract, end: da
         raise ValidationError({"end": _("Das Vertragsende darf nicht in der Vergangenheit "
                                         "liegen.")})
     running = list(contract.bookings.select_for_update().filter(
-        state__in=[BookingState.ACTIVE, BookingState.ENDING]))
+        state__in=BookingState.RUNNING))
     for booking in running:
         if booking.effective_end is None or booking.effective_end > end:
             booking.state = BookingState.ENDING
