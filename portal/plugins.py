@@ -1,10 +1,12 @@
-"""What the portal core itself registers: its navigation entries, its scheduled jobs and the
-notification rules of its own events."""
+"""What the portal core itself registers: its navigation entries, its scheduled jobs, the
+notification rules of its own events and (in portal/privacy_entries.py) its personal data."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from portal import privacy_entries  # noqa: F401 - the core's entries of the privacy registry
+from portal.documents import privacy as _documents_privacy  # noqa: F401 - stored documents
 from portal.notifications.registry import NotificationRule, rules, the_person
 from portal.registries import Job, NavItem, navigation, schedules
 

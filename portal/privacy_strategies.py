@@ -1,0 +1,168 @@
+"""The strategies of the privacy registry (portal/privacy.py, the public API, re-exports them):
+what erasure for a person or the purge for a customer does to one entry's rows, and what it
+reports back (:class:`Outcome`, counts only).
+
+A strategy is a callable ``(entry, rows, *, subject, actor) -> Outcome``; ``subject`` is the
+person (erasure) or the customer (purge).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+if TYPE_CHECKING:
+    from portal.privacy import PrivacyEntry, Retention
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one strategy did to one entry's rows, in counts only: the deletion certificate
+    (issue 11) lists it and must not repeat the data. ``files`` are storage paths the driver
+    deletes after the commit (a rolled-back purge must not lose files)."""
+
+    model: str
+    deleted: int = 0
+    pseudonymised: int = 0
+    retained: int = 0
+    retention: Retention | None = None
+    files: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"deleted": self.deleted, "pseudonymised": self.pseudonymised,
+                                "retained": self.retained, "files": len(self.files)}
+        if self.retention is not None:
+            data["retention"] = str(self.retention)
+        return data
+
+
+class Strategy(Protocol):
+    def __call__(self, entry: PrivacyEntry, rows: QuerySet, *, subject: models.Model,
+                 actor) -> Outcome: ...
+
+
+def strategy_label(strategy: Strategy) -> str:
+    """How the listing (``manage.py privacy_registry``) names a strategy: the label the
+    factories below give it, or a custom function's name and the first line of its docstring."""
+    label = getattr(strategy, "label", None)
+    if label:
+        return label
+    doc = (strategy.__doc__ or "").strip().split("\n\n")[0]
+    name = strategy.__name__.lstrip("_")
+    return f"{name}: {' '.join(doc.split())}" if doc else name
+
+
+def _labelled(strategy, label: str):
+    strategy.label = label
+    return strategy
+
+
+def _delete(entry: PrivacyEntry, rows: QuerySet, *, subject, actor) -> Outcome:
+    files = tuple(entry.files(rows)) if entry.files else ()
+    _total, per_model = rows.delete()
+    return Outcome(entry.model, deleted=per_model.get(entry.model, 0), files=files)
+
+
+def _retain(entry: PrivacyEntry, rows: QuerySet, *, subject, actor) -> Outcome:
+    return Outcome(entry.model, retained=rows.count(), retention=entry.retention)
+
+
+#: Delete the rows (cascading to rows that hang off them).
+DELETE: Strategy = _labelled(_delete, "DELETE")
+#: Keep the rows unchanged: a law requires them (the entry's ``retention`` says which).
+RETAIN: Strategy = _labelled(_retain, "RETAIN")
+
+
+def pseudonymise(values: Callable[[models.Model], Mapping[str, Any]]) -> Strategy:
+    """Overwrite the personal fields of the rows with ``values(subject)``: constants or
+    expressions (``Value``, ``Concat(…, Cast("pk", …))``), applied in one UPDATE; the rows stay,
+    so references to them (bookings, the audit trail) stay valid."""
+
+    def strategy(entry: PrivacyEntry, rows: QuerySet, *, subject, actor) -> Outcome:
+        return Outcome(entry.model, pseudonymised=rows.update(**values(subject)))
+
+    return _labelled(strategy, "pseudonymise")
+
+
+REDACTED = "[entfernt]"
+
+
+def person_identifiers(user) -> list[str]:
+    """What names a person in free text: the e-mail address and the full name. The last name
+    alone would also hit companies ("Weber & Partner") and is not used."""
+    return [text for text in (user.email, user.get_full_name()) if text and len(text) >= 3]
+
+
+def mentions(user, *fields: str) -> Q:
+    """Rows whose free-text ``fields`` name ``user`` (case-insensitive)."""
+    condition = Q(pk__in=[])
+    for text in person_identifiers(user):
+        for name in fields:
+            condition |= Q(**{f"{name}__icontains": text})
+    return condition
+
+
+def redact(value: Any, identifiers: Iterable[str]) -> Any:
+    """``value`` (text, or JSON made of lists, dicts and text) with every identifier replaced
+    by ``[entfernt]``, case-insensitively."""
+    if isinstance(value, str):
+        for text in identifiers:
+            value = re.sub(re.escape(text), REDACTED, value, flags=re.IGNORECASE)
+        return value
+    if isinstance(value, list):
+        return [redact(item, identifiers) for item in value]
+    if isinstance(value, dict):
+        return {key: redact(item, identifiers) for key, item in value.items()}
+    return value
+
+
+def erase_mentions(*, references: Iterable[str] = (), free_text: Iterable[str] = ()
+                   ) -> Strategy:
+    """Erasure for rows that belong to someone else (a customer's device, a booking) but
+    mention the person: references to the person become NULL, the person's e-mail address
+    and name are redacted from the free text. The rows stay."""
+    references, free_text = tuple(references), tuple(free_text)
+
+    def strategy(entry: PrivacyEntry, rows: QuerySet, *, subject, actor) -> Outcome:
+        touched = rows.count()
+        for name in references:
+            rows.filter(**{name: subject}).update(**{name: None})
+        identifiers = person_identifiers(subject)
+        if free_text and identifiers:
+            for row in rows.filter(mentions(subject, *free_text)).only("pk", *free_text):
+                for name in free_text:
+                    setattr(row, name, redact(getattr(row, name), identifiers))
+                row.save(update_fields=list(free_text))
+        return Outcome(entry.model, pseudonymised=touched)
+
+    return _labelled(strategy, f"erase_mentions(references={list(references)}, "
+                               f"free_text={list(free_text)})")
+
+
+def delete_unless_protected(rest: Mapping[str, Any]) -> Strategy:
+    """Delete the rows that no retained row protects (``on_delete=PROTECT``); on the others
+    overwrite the personal fields with ``rest`` and count them as retained. The entry's
+    ``retention`` is the reason the protecting rows are kept. Generic over the protecting
+    models, so an app need not import the app that protects its rows (contracts protect
+    devices, devices may not import contracts)."""
+
+    def strategy(entry: PrivacyEntry, rows: QuerySet, *, subject, actor) -> Outcome:
+        protected = Q(pk__in=[])
+        for relation in rows.model._meta.related_objects:
+            if relation.on_delete is models.PROTECT and not relation.many_to_many:
+                protected |= Q(pk__in=relation.related_model._base_manager.filter(
+                    **{f"{relation.field.name}__in": rows}).values(relation.field.name))
+        kept = rows.filter(protected)
+        retained = kept.update(**rest) if rest else kept.count()
+        files = tuple(entry.files(rows.exclude(protected))) if entry.files else ()
+        _total, per_model = rows.exclude(protected).delete()
+        return Outcome(entry.model, deleted=per_model.get(entry.model, 0), retained=retained,
+                       retention=entry.retention if retained else None, files=files)
+
+    return _labelled(strategy, f"delete_unless_protected(clears {sorted(rest)} on the "
+                               "protected rows)")
