@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contracts.bookability import bookable
-from contracts.models import Booking, BookingState, Contract, ContractStatus
+from contracts.models import Booking, BookingState, Contract
 from contracts.services import booking_is_withdrawable, money
 from devices.models import Device
 from portal.periods import add_months, billed_months, month_end
@@ -129,7 +129,8 @@ def contract_bookings(user, contract) -> QuerySet[Booking]:
 
 #: What a row of the contract page's list shows (``booking_rows`` adds its links).
 CONTRACT_LIST_FIELDS = ("plan_name", "monthly_price", "active_from", "min_term_end", "state",
-                        "effective_end", "contract__status", "device__hostname")
+                        "effective_end", "contract__status", "contract__extraordinary",
+                        "device__hostname")
 
 
 def contract_booking_list(user, contract) -> QuerySet[Booking]:
@@ -174,10 +175,7 @@ def booking_rows(bookings: Iterable[Booking], *, may_act: bool, back: str) -> li
         booking.remove_url = (reverse("contracts:remove", args=[booking.pk]) + come_back
                               if active else "")
         booking.withdraw_url = (reverse("contracts:withdraw", args=[booking.pk])
-                                if may_act and booking_is_withdrawable(
-                                    booking, today=today,
-                                    contract_ending=booking.contract.status
-                                    == ContractStatus.ENDING)
+                                if may_act and booking_is_withdrawable(booking, today=today)
                                 else "")
     return rows
 

@@ -273,24 +273,40 @@ def booking_remove(*, actor: User, booking: Booking, ip: str | None = None) -> B
     return booking
 
 
-def booking_is_withdrawable(booking: Booking, *, today, contract_ending: bool = False) -> bool:
-    """A removal can be taken back while the booking still runs and the framework contract
-    itself is not cancelled (then that cancellation is withdrawn first)."""
-    return (booking.state == BookingState.ENDING and booking.effective_end is not None
-            and booking.effective_end >= today and not contract_ending)
+def booking_withdrawal_refusal(booking: Booking, *, today: date) -> str | None:
+    """Why the removal of ``booking`` cannot be taken back, or ``None`` if it can: while the
+    booking still runs and its framework contract is not cancelled (by the customer or, for
+    good cause, by the provider: no page offers to take that back). Reads
+    ``booking.contract`` (load it with the booking)."""
+    if (booking.state != BookingState.ENDING or booking.effective_end is None
+            or booking.effective_end < today):
+        return _("Hier gibt es keine Kündigung, die sich zurücknehmen lässt.")
+    if booking.contract.status != ContractStatus.ACTIVE:
+        if booking.contract.extraordinary:
+            return _("Der Anbieter hat den Rahmenvertrag außerordentlich gekündigt; die "
+                     "Kündigung dieser Leistung lässt sich nicht zurücknehmen. Bei Fragen "
+                     "wenden Sie sich bitte an uns.")
+        return _("Der Rahmenvertrag ist gekündigt; die Kündigung einzelner Leistungen lässt "
+                 "sich deshalb nicht zurücknehmen. Soll der Vertrag weiterlaufen, wenden Sie "
+                 "sich bitte an uns.")
+    return None
+
+
+def booking_is_withdrawable(booking: Booking, *, today: date) -> bool:
+    """Whether ``booking_withdraw_removal`` would take the removal back (what pages offer)."""
+    return booking_withdrawal_refusal(booking, today=today) is None
 
 
 @transaction.atomic
 def booking_withdraw_removal(*, actor: User, booking: Booking, ip: str | None = None
                              ) -> Booking:
     """Take a removal back before the service has ended; the booking simply continues."""
-    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    booking = (Booking.objects.select_for_update(of=("self",)).select_related("contract")
+               .get(pk=booking.pk))
     on_behalf = require_booking_role(actor, booking.customer)
-    if not booking_is_withdrawable(booking, today=timezone.localdate()):
-        raise ValidationError(_("Hier gibt es keine Kündigung, die sich zurücknehmen lässt."))
-    if Contract.objects.filter(pk=booking.contract_id, status=ContractStatus.ENDING).exists():
-        raise ValidationError(_("Der Rahmenvertrag ist gekündigt; nehmen Sie zuerst diese "
-                                "Kündigung zurück."))
+    refusal = booking_withdrawal_refusal(booking, today=timezone.localdate())
+    if refusal is not None:
+        raise ValidationError(refusal)
     previous_end = booking.effective_end
     booking.state = BookingState.ACTIVE
     booking.removal_received = None

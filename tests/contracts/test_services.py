@@ -30,6 +30,7 @@ from contracts.models import (
 from contracts.services import (
     booking_change_tier,
     booking_create,
+    booking_is_withdrawable,
     booking_remove,
     booking_withdraw_removal,
     contract_cancel,
@@ -343,6 +344,34 @@ def test_withdraw_removal(catalogue, customer, booker):
     with at(date(2027, 4, 1)), pytest.raises(ValidationError,
                                              match="keine Kündigung, die sich zurücknehmen"):
         booking_withdraw_removal(actor=booker, booking=booking)
+
+
+@pytest.mark.parametrize("terminated", [False, True])
+def test_withdrawal_refused_once_the_contract_is_cancelled(world, catalogue, customer, booker,
+                                                          terminated):
+    """Issue 9: a removal cannot be taken back once the framework contract is cancelled by the
+    customer or terminated by the provider, and the refusal asks for no action the portal
+    does not have (there is no way to take back a contract's cancellation)."""
+    [booking] = book(booker, customer, catalogue["mc-standard"], [workstation(customer)],
+                     date(2026, 3, 10))
+    contract = Contract.objects.get(customer=customer)
+    with at(date(2026, 6, 1)):
+        booking_remove(actor=booker, booking=booking)
+        if terminated:
+            contract_terminate_extraordinary(actor=world["people"]["provider_staff"],
+                                             contract=contract, end=date(2026, 6, 30),
+                                             reason="Zahlungsverzug")
+        else:
+            contract_cancel(actor=booker, contract=contract)
+        booking.refresh_from_db()
+        assert not booking_is_withdrawable(booking, today=date(2026, 6, 1))
+        before = snapshot()
+        with pytest.raises(ValidationError) as exc:
+            booking_withdraw_removal(actor=booker, booking=booking)
+    assert snapshot() == before
+    [message] = exc.value.messages
+    assert "zuerst" not in message and "wenden Sie sich bitte an uns" in message
+    assert ("außerordentlich" in message) is terminated
 
 
 def test_change_tier_up_and_down_keeps_the_term(catalogue, customer, booker):

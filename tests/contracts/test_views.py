@@ -487,3 +487,25 @@ def test_withdrawal_is_offered_only_where_the_service_allows_it(verified_client,
     contract_cancel(actor=admin, contract=booking.contract)
     assert withdraw not in _text(client.get(reverse("contracts:contract")))
     assert withdraw not in _text(client.get(device_page))
+
+
+def test_no_withdrawal_after_the_providers_extraordinary_termination(verified_client, world,
+                                                                     admin, customer, plans):
+    """Issue 9: after the provider ended the contract for good cause, neither the contract page
+    nor the device page offers "Kündigung zurücknehmen" (the service refuses it)."""
+    from contracts.services import booking_remove, contract_terminate_extraordinary
+
+    with time_machine.travel(BOOKED_AT, tick=False):
+        removed, kept = _book(admin, customer, plans["mc-standard"], count=2)
+        booking_remove(actor=admin, booking=removed)
+        contract_terminate_extraordinary(actor=world["people"]["provider_staff"],
+                                         contract=removed.contract, end=date(2026, 12, 31),
+                                         reason="Zahlungsverzug")
+        client = verified_client(admin)
+        for page in (reverse("contracts:contract"),
+                     reverse("devices:detail", args=[removed.device_id]),
+                     reverse("devices:detail", args=[kept.device_id])):
+            body = _text(client.get(page))
+            assert "Kündigung zurücknehmen" not in body, page
+            for booking in (removed, kept):
+                assert reverse("contracts:withdraw", args=[booking.pk]) not in body, page
