@@ -134,6 +134,9 @@ for _code, _label, _details in (
     ("notification.sent", _("Benachrichtigung versendet"),
      ("event", "template", "attempts", "documents")),
     ("notification.failed", _("Benachrichtigung fehlgeschlagen"), ("event", "attempts", "why")),
+    ("document.created", _("Dokument erstellt"), ("kind", "sha256", "size")),
+    ("document.integrity_failed", _("Dokument beschädigt (Prüfsumme stimmt nicht)"),
+     ("sha256",)),
 ):
     audit_action_declare(_code, _label, details=_details)
 

@@ -4,6 +4,7 @@ the staff admin and /healthz."""
 from django.contrib import admin
 from django.urls import include, path
 
+from portal.documents.views import document_download
 from portal.views import account, dashboard, health, mfa, team
 
 app_name = "portal"
@@ -25,6 +26,7 @@ portal_patterns = [
     path("einladung/<str:token>/", account.invitation_accept_view,
          name="invitation_accept"),
     path("sprache/", account.language_switch, name="language_switch"),
+    path("dokumente/<int:pk>/", document_download, name="document_download"),
     path("healthz", health.healthz, name="healthz"),
 ]
 

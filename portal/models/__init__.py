@@ -1,5 +1,7 @@
-"""Models of the portal package: tenancy, personal accounts, audit and access log."""
+"""Models of the portal package: tenancy, personal accounts, audit and access log, documents
+and the notification outbox."""
 
+from portal.documents.models import Document
 from portal.models.audit import AccessLogEntry, AppendOnlyError, AuditEvent
 from portal.models.organisations import Membership, Organisation
 from portal.models.sessions import PersonSession
@@ -10,6 +12,7 @@ __all__ = [
     "AccessLogEntry",
     "AppendOnlyError",
     "AuditEvent",
+    "Document",
     "Membership",
     "Notification",
     "NotificationState",
