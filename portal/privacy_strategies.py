@@ -8,6 +8,7 @@ person (erasure) or the customer (purge).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -99,11 +100,16 @@ def person_identifiers(user) -> list[str]:
 
 
 def mentions(user, *fields: str) -> Q:
-    """Rows whose free-text ``fields`` name ``user`` (case-insensitive)."""
+    """Rows whose free-text ``fields`` name ``user`` (case-insensitive). A JSON field may
+    store "Müller" as ``M\\u00fcller`` (SQLite keeps Django's ASCII-escaped JSON text), so
+    that form is searched as well; in plain text it matches nothing. SQLite folds the case
+    of ASCII letters only ("MÜLLER" does not find "Müller" there), PostgreSQL folds all."""
     condition = Q(pk__in=[])
     for text in person_identifiers(user):
+        forms = {text, json.dumps(text)[1:-1]}
         for name in fields:
-            condition |= Q(**{f"{name}__icontains": text})
+            for form in forms:
+                condition |= Q(**{f"{name}__icontains": form})
     return condition
 
 
