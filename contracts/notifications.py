@@ -3,13 +3,15 @@
 
 Changes a person makes for their own company confirm to them; made on behalf of the customer
 (partner support, provider staff) they go to the customer's admins as well. A provider's
-extraordinary termination goes to the customer's admins.
+extraordinary termination goes to the customer's admins. The booking e-mail carries the
+booking confirmation PDF (contracts/documents.py), made in the job once for all recipients.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from contracts.documents import booking_confirmation_attachments
 from portal.notifications.registry import (
     NotificationRule,
     actor_and_admins_if_on_behalf,
@@ -56,7 +58,8 @@ def contract_context(notification) -> dict:
 
 RULES = (
     NotificationRule(event="booking.created", template="booking_confirmed",
-                     recipients=actor_and_admins_if_on_behalf, context=bookings_context),
+                     recipients=actor_and_admins_if_on_behalf, context=bookings_context,
+                     attachments=booking_confirmation_attachments),
     NotificationRule(event="booking.removed", template="booking_removed",
                      recipients=actor_and_admins_if_on_behalf, context=bookings_context),
     NotificationRule(event="booking.removal_withdrawn", template="booking_removal_withdrawn",

@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from contracts.views import booking, catalogue, contract
+from contracts.views import booking, catalogue, contract, documents
 
 app_name = "contracts"
 
 urlpatterns = [
     path("", contract.contract_detail, name="contract"),
     path("kuendigen/", contract.contract_cancel_view, name="cancel"),
+    path("uebersicht.pdf", documents.contract_summary_pdf, name="summary_pdf"),
     path("leistungen/", catalogue.catalogue, name="catalogue"),
     path("buchen/", booking.book, name="book"),
     path("buchung/<int:pk>/entfernen/", booking.remove, name="remove"),

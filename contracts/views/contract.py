@@ -60,6 +60,7 @@ def contract_detail(request):
         "book_url": with_customer(reverse("contracts:book"), user, customer),
         "catalogue_url": with_customer(reverse("contracts:catalogue"), user, customer),
         "cancel_url": with_customer(reverse("contracts:cancel"), user, customer),
+        "param": CUSTOMER_PARAM,
     }
     if contract is not None:
         summary = contract_summary(user, contract)
