@@ -24,9 +24,11 @@ SOFTWARE_DISTRIBUTION = gettext_noop("Automatische Softwareverteilung")
 NEXT_DAY_HARDWARE = gettext_noop("Hardwaretausch am nächsten Werktag (Business Continuity)")
 SERVER_BASIS = [gettext_noop("24/7-Monitoring"), gettext_noop("Monatlicher Bericht"),
                 gettext_noop("Sicherheitsupdates")]
+#: The feature that puts a device under anti-virus management besides the AV plan itself
+#: (DOMAIN.md § 2: included in Server Plus/Premium; ``contracts.selectors.av_managed``).
+AV_MANAGEMENT = gettext_noop("Anti-Virus-Management")
 SERVER_PLUS = [*SERVER_BASIS, gettext_noop("Remote-Pauschale"),
-               gettext_noop("Interventionszeiten 4 h / 24 h"),
-               gettext_noop("Anti-Virus-Management")]
+               gettext_noop("Interventionszeiten 4 h / 24 h"), AV_MANAGEMENT]
 SERVER_PREMIUM = [*SERVER_PLUS, gettext_noop("Vor-Ort-Einsätze"),
                   gettext_noop("Anwendungsbetreuung"),
                   gettext_noop("Notfallnummer außerhalb der Servicezeiten")]

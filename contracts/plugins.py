@@ -1,7 +1,8 @@
 """What contracts plug into the core and into the device pages: the navigation entry, the
 costs card on the dashboard, the bookings of a device on its page, the login blocker of an
 ended contract, the demo catalogue, the daily end of due contracts (portal/registries.py) and
-the e-mails about bookings and contracts (contracts/notifications.py)."""
+the e-mails about bookings and contracts (contracts/notifications.py), and which devices
+are under anti-virus management (devices/coverage.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contracts.notifications import RULES as NOTIFICATION_RULES
+from devices.coverage import AvCoverage, av_coverage
 from portal.notifications.registry import rules as notification_rules
 from portal.registries import (
     PAGE_DASHBOARD,
@@ -48,6 +50,12 @@ def _contract_ended(user, membership) -> str | None:
              "Anbieter.")
 
 
+def _av_managed():
+    from contracts.selectors import av_managed
+
+    return av_managed()
+
+
 def _seed_catalogue(organisations: dict) -> None:
     from contracts.catalogue import plans_seed
 
@@ -62,6 +70,8 @@ sections.register(Section(page=PAGE_DASHBOARD, key="costs", order=40,
                           template="contracts/_dashboard_costs.html", context=_costs_card))
 sections.register(Section(page=PAGE_DEVICE_DETAIL, key="bookings", order=10,
                           template="contracts/_device_bookings.html", context=_device_bookings))
+
+av_coverage.register(AvCoverage(key="contracts.av_management", condition=_av_managed))
 
 login_blockers.register(LoginBlocker(key="contracts.contract_ended", check=_contract_ended))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contracts.bookability import bookable
-from contracts.models import Booking, BookingState, Contract
+from contracts.catalogue import AV_MANAGEMENT
+from contracts.models import Booking, BookingState, Contract, PlanFamily
 from contracts.services import booking_is_withdrawable, money
 from devices.models import Device
 from portal.periods import add_months, billed_months, month_end
@@ -72,18 +74,23 @@ def _has_running_booking(user) -> Exists:
                                                           state__in=BookingState.RUNNING))
 
 
+def av_managed() -> Exists:
+    """Whether the device of the outer query is under anti-virus management: it has a
+    running booking of the anti-virus family or of a plan that includes it (Server Plus and
+    Premium). Registered as ``devices.coverage`` (contracts/plugins.py); correlated to a
+    device row the outer query already scoped with ``visible_to``."""
+    includes_av = Q(family=PlanFamily.ANTIVIRUS) | Q(
+        plan__features__icontains=json.dumps(AV_MANAGEMENT))  # the list's element, quoted
+    return Exists(Booking.objects.filter(includes_av, device_id=OuterRef("pk"),
+                                         state__in=BookingState.RUNNING))
+
+
 def devices_without_service(user) -> QuerySet[Device]:
     """Active devices the user sees that have no running booking (of any product family)."""
     return (Device.objects.visible_to(user)
             .filter(retired_at__isnull=True)
             .filter(~_has_running_booking(user))
             .order_by("hostname", "pk"))
-
-
-def count_without_service(user) -> Count:
-    """``devices_without_service`` as a count over the user's active devices, for
-    ``devices.selectors.device_summary_for`` (one query for every device count)."""
-    return Count("pk", filter=~_has_running_booking(user))
 
 
 def bookings_ending_soon(user, days: int = 60, *, today: date | None = None

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from devices.exporting import FORMATS, export_devices
 from devices.importing import CHANGED, HOSTNAME, INVALID, NEW, UNCHANGED
 from devices.models import Device, DeviceImport, ImportStatus
-from devices.selectors import job_progress, last_stale_signature_date
+from devices.selectors import job_progress, last_stale_signature_date, stale_signature
 from devices.services import (
     EDITABLE_FIELDS,
     IMPORT_FLOW,
@@ -91,11 +91,10 @@ class SignatureAgeFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "missing":
             return queryset.filter(av_signature_date__isnull=True)
-        if self.value() in ("current", "stale"):
-            stale_until = last_stale_signature_date()
-            if self.value() == "stale":
-                return queryset.filter(av_signature_date__lte=stale_until)
-            return queryset.filter(av_signature_date__gt=stale_until)
+        if self.value() == "stale":
+            return queryset.filter(stale_signature())
+        if self.value() == "current":
+            return queryset.filter(av_signature_date__gt=last_stale_signature_date())
         return queryset
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Aggregate, Count, Q, QuerySet
+from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from devices.coverage import av_covered
 from devices.models import Device, DeviceImport, ImportStatus
 from devices.services.imports import APPLY, PREVIEW
 from portal.periods import WorkCalendar, av_alarm_check
@@ -28,6 +29,23 @@ def signature_stale_before(now=None) -> date:
     return last_stale_signature_date(now) + timedelta(days=1)
 
 
+def stale_signature(now=None) -> Q:
+    """The one home of "this device's anti-virus signature is stale" (list filter and badge,
+    detail badge, dashboard count, admin filter): an active device that reports a signature
+    older than ``signature_stale_before``, or reports none although it is under anti-virus
+    management (``devices.coverage``). A switch, access point or printer without a signature
+    and without anti-virus management is not stale: nothing is expected of it."""
+    reported_old = Q(av_signature_date__lt=signature_stale_before(now))
+    missing = Q(av_signature_date__isnull=True) & av_covered()
+    return Q(retired_at__isnull=True) & (reported_old | missing)
+
+
+def with_staleness(devices: QuerySet[Device], now=None) -> QuerySet[Device]:
+    """``devices`` with ``is_stale`` (``stale_signature``) computed by the query."""
+    return devices.annotate(is_stale=Case(When(stale_signature(now), then=Value(True)),
+                                          default=Value(False), output_field=BooleanField()))
+
+
 def devices_for(user, *, search: str = "", kind: str = "", state: str = "active",
                 signature: str = "") -> QuerySet[Device]:
     devices = Device.objects.visible_to(user).select_related("customer")
@@ -42,10 +60,9 @@ def devices_for(user, *, search: str = "", kind: str = "", state: str = "active"
                                  | Q(serial_number__icontains=search)
                                  | Q(location__icontains=search)
                                  | Q(operating_system__icontains=search))
+    devices = with_staleness(devices)
     if signature == "stale":
-        cutoff = signature_stale_before()
-        devices = devices.filter(Q(av_signature_date__lt=cutoff)
-                                 | Q(av_signature_date__isnull=True))
+        devices = devices.filter(is_stale=True)
     return devices.order_by("hostname", "pk")
 
 
@@ -53,17 +70,11 @@ def imports_for(user) -> QuerySet[DeviceImport]:
     return DeviceImport.objects.visible_to(user).select_related("customer", "created_by")
 
 
-def device_summary_for(user, **more_counts: Aggregate) -> dict[str, int]:
-    """Active devices and those among them with a stale AV signature, in one query; with
-    ``more_counts``, further counts over the same active devices in that query (a layer above,
-    e.g. contracts, adds its own, so the dashboard reads the device table once)."""
-    cutoff = signature_stale_before()
+def device_summary_for(user) -> dict[str, int]:
+    """Active devices and those among them with a stale AV signature (``stale_signature``),
+    in one query."""
     return Device.objects.visible_to(user).filter(retired_at__isnull=True).aggregate(
-        active=Count("pk"),
-        stale=Count("pk", filter=Q(av_signature_date__lt=cutoff)
-                    | Q(av_signature_date__isnull=True)),
-        **more_counts,
-    )
+        active=Count("pk"), stale=Count("pk", filter=stale_signature()))
 
 
 #: The badge of an import's status on the import pages (a stalled step is always "bad").

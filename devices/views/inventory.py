@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from devices.forms import DeviceFilterForm, DeviceForm
 from devices.models import Device
-from devices.selectors import devices_for, signature_stale_before
+from devices.selectors import devices_for, with_staleness
 from devices.services import device_create, device_retire, device_update
 from devices.views.common import (
     add_service_errors,
@@ -28,10 +28,10 @@ from portal.pagination import PAGE_SIZE
 from portal.registries import PAGE_DEVICE_DETAIL, sections_for
 
 
-def _device_or_404(request, pk: int) -> Device:
+def _device_or_404(request, pk: int, annotate=lambda devices: devices) -> Device:
     devices = Device.objects.visible_to(request.user).select_related(
         "customer", "created_by", "updated_by")
-    return get_object_or_404(devices, pk=pk)
+    return get_object_or_404(annotate(devices), pk=pk)
 
 
 @login_required
@@ -45,7 +45,6 @@ def device_list(request):
         "filter_form": filter_form,
         "is_filtered": filter_form.is_filtered(),
         "page": page,
-        "stale_before": signature_stale_before(),
         "show_customer": shows_customer(user),
         "can_edit": can_edit(user),
         "can_export": can_export(user),
@@ -55,10 +54,9 @@ def device_list(request):
 @login_required
 @require_GET
 def device_detail(request, pk: int):
-    device = _device_or_404(request, pk)
+    device = _device_or_404(request, pk, with_staleness)
     return render(request, "devices/detail.html", {
         "device": device,
-        "stale_before": signature_stale_before(),
         "can_edit": can_edit(request.user),
         # What other apps show about the device (the bookings of contracts, ...).
         "sections": sections_for(PAGE_DEVICE_DETAIL, request, device=device),
