@@ -6,8 +6,10 @@ PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
+# The address in invitation and e-mail links (portal/settings/base.py reads it).
+export PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test install migrate demo schedules serve worker lint check bench messages clean lock e2e
+.PHONY: run test install migrate demo schedules lint check bench messages clean lock e2e
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)."; exit 1; }
@@ -32,11 +34,10 @@ schedules: migrate
 	$(PY) manage.py setup_schedules
 
 ## make run: venv, install, migrate, demo data, schedules; serve with a django-q2 worker beside it
+## (manage.py serve: Ctrl-C stops both). E-mail links follow HOST and PORT unless PORTAL_BASE_URL is set.
 run: demo schedules
-	@echo "Portal: http://$(HOST):$(PORT)/   (admin: http://$(HOST):$(PORT)/admin/)"
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(PY) manage.py qcluster & \
-	  $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Portal: $(PORTAL_BASE_URL)/   (admin: $(PORTAL_BASE_URL)/admin/)"
+	PORTAL_BASE_URL="$(PORTAL_BASE_URL)" $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite on SQLite; with DATABASE_URL set, on PostgreSQL
 test: install
