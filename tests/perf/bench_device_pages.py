@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-import os
 import time
+
+from tests.perf.throwaway_db import throwaway_database
 
 PAGES = (("portal /geraete/", "customer_admin", "/geraete/"),
          ("portal /geraete/?q=PC", "customer_admin", "/geraete/?q=PC-FFM"),
@@ -41,22 +42,13 @@ def _fill(customer, count: int, offset: int) -> None:
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
-    import django
+    with throwaway_database() as vendor:
+        from django.test import Client
 
-    django.setup()
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import setup_test_environment, teardown_test_environment
+        from portal.roles import OrganisationKind, Role
+        from tests.conftest import verify_session
+        from tests.factories import OrganisationFactory, make_person
 
-    from portal.roles import OrganisationKind, Role
-    from tests.conftest import verify_session
-    from tests.factories import OrganisationFactory, make_person
-
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
         provider = OrganisationFactory(kind=OrganisationKind.PROVIDER)
         customer = OrganisationFactory(name="Seitenlast GmbH")
         people = {"provider_admin": make_person(Role.PROVIDER_ADMIN, provider),
@@ -71,16 +63,13 @@ def main() -> None:
         _fill(customer, LARGE - 10, 10)
         large = {label: _measure(clients[role], url.format(customer=customer.pk))
                  for label, role, url in PAGES}
-        print(f"device pages: 10 vs {LARGE:,} devices ({connection.vendor}), best of {REPEAT}")
+        print(f"device pages: 10 vs {LARGE:,} devices ({vendor}), best of {REPEAT}")
         for label, _role, _url in PAGES:
             (q_small, t_small), (q_large, t_large) = small[label], large[label]
             same = "equal" if q_small == q_large else "GROWS"
             print(f"  {label:36} queries {q_small:3} / {q_large:3} ({same})"
                   f"   {t_small * 1e3:7.1f} ms / {t_large * 1e3:7.1f} ms"
                   f"   ratio {t_large / t_small:5.1f}x")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
 
 
 if __name__ == "__main__":
