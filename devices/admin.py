@@ -28,7 +28,7 @@ from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from devices.exporting import FORMATS, export_devices
-from devices.importing import CHANGED, HOSTNAME, INVALID, NEW, UNCHANGED
+from devices.importing import CHANGED, INVALID, NEW, UNCHANGED
 from devices.models import Device, DeviceImport, ImportStatus
 from devices.selectors import job_progress, last_stale_signature_date, stale_signature
 from devices.services import (
@@ -133,15 +133,6 @@ class DeviceAdminForm(forms.ModelForm):
 
     def clean_serial_number(self) -> str:
         return self.cleaned_data["serial_number"].strip().upper()
-
-    def clean_hostname(self) -> str:
-        # The same rule as the import and the portal's device form.
-        hostname = self.cleaned_data["hostname"].strip()
-        if not HOSTNAME.match(hostname):
-            raise ValidationError(
-                _("„%(value)s“ ist kein gültiger Hostname (Buchstaben, Ziffern, Bindestriche, "
-                  "Punkte).") % {"value": hostname})
-        return hostname
 
     def _post_clean(self) -> None:
         # As devices.services.inventory._save_checked: full_clean without the database constraints

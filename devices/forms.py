@@ -10,8 +10,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from devices.importing import HOSTNAME
 from devices.models import DeviceKind
+from devices.validators import validate_hostname
 from portal.models import Organisation, User
 from portal.roles import OrganisationKind
 
@@ -72,7 +72,8 @@ class DeviceForm(forms.Form):
 
     customer = CustomerChoiceField(label=_("Kunde"), queryset=Organisation.objects.none(),
                                    empty_label=_("– bitte wählen –"))
-    hostname = forms.CharField(label=_("Hostname"), max_length=253)
+    hostname = forms.CharField(label=_("Hostname"), max_length=253,
+                               validators=[validate_hostname])
     serial_number = forms.CharField(
         label=_("Seriennummer"), max_length=100,
         help_text=_("Wird in Großbuchstaben ohne Leerzeichen am Rand gespeichert."))
@@ -104,14 +105,6 @@ class DeviceForm(forms.Form):
             self.fields["customer"].queryset = customer_choices(actor)
         else:
             del self.fields["customer"]
-
-    def clean_hostname(self) -> str:
-        hostname = self.cleaned_data["hostname"]
-        if not HOSTNAME.match(hostname):
-            raise forms.ValidationError(
-                _("„%(value)s“ ist kein gültiger Hostname (Buchstaben, Ziffern, Bindestriche, "
-                  "Punkte).") % {"value": hostname})
-        return hostname
 
     def clean_serial_number(self) -> str:
         return self.cleaned_data["serial_number"].strip().upper()

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from devices.models import Device, DeviceKind
 from devices.spreadsheets import Sheet, unescape_formula
-from devices.validators import is_after_today, validate_not_after_today
+from devices.validators import is_after_today, validate_hostname, validate_not_after_today
 from portal.models import Organisation, User
 
 NEW, CHANGED, UNCHANGED, INVALID = "new", "changed", "unchanged", "invalid"
@@ -34,7 +34,6 @@ FIELD_OF_COLUMN = {
 COLUMN_OF_FIELD = {name: column for column, name in FIELD_OF_COLUMN.items()}
 MAX_LENGTH = {"hostname": 253, "serial_number": 100, "operating_system": 100, "location": 200,
               "agent_id": 100, "notes": 2000}
-HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*$")
 KIND_WORDS = {
     "workstation": DeviceKind.WORKSTATION, "arbeitsplatz": DeviceKind.WORKSTATION,
     "arbeitsplatz-pc": DeviceKind.WORKSTATION, "pc": DeviceKind.WORKSTATION,
@@ -235,9 +234,11 @@ def _clean_row(raw: dict[str, object], columns: list[str], errors: list[str],
     hostname = str(values.get("hostname") or "")
     if not hostname:
         errors.append(_("Der Hostname fehlt."))
-    elif not HOSTNAME.match(hostname):
-        errors.append(_("„%(value)s“ ist kein gültiger Hostname (Buchstaben, Ziffern, "
-                        "Bindestriche, Punkte).") % {"value": hostname})
+    else:
+        try:
+            validate_hostname(hostname)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
     kind_text = str(values.get("kind") or "")
     kind = KIND_WORDS.get(kind_text.lower())
     if kind is None:

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from devices.validators import validate_not_after_today
+from devices.validators import validate_hostname, validate_not_after_today
 from portal.models.jobs import ClaimedJob
 from portal.tenancy import TenantManager
 
@@ -25,7 +25,7 @@ class Device(models.Model):
         "portal.Organisation", verbose_name=_("Kunde"), on_delete=models.PROTECT,
         related_name="devices", limit_choices_to={"kind": "customer"},
     )
-    hostname = models.CharField(_("Hostname"), max_length=253)
+    hostname = models.CharField(_("Hostname"), max_length=253, validators=[validate_hostname])
     serial_number = models.CharField(
         _("Seriennummer"), max_length=100,
         help_text=_("Wird in Großbuchstaben ohne Leerzeichen am Rand gespeichert."),

@@ -3,11 +3,24 @@ import engine all call them)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+
+#: A DNS hostname (RFC 1123 labels, underscores allowed as Windows names have them).
+HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*$")
+
+
+def validate_hostname(value: str) -> None:
+    """The hostname rule of ``Device.hostname``: the model field, the device forms (portal
+    and admin), ``device_create``/``device_update`` (``full_clean``) and the import all call
+    it, with this one message."""
+    if not HOSTNAME.match(value):
+        raise ValidationError(_("„%(value)s“ ist kein gültiger Hostname (Buchstaben, Ziffern, "
+                                "Bindestriche, Punkte).") % {"value": value}, code="hostname")
 
 
 def is_after_today(value: date | datetime) -> bool:

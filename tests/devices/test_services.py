@@ -121,6 +121,21 @@ def test_invalid_kind_is_a_field_error(admin, customer):
     assert "kind" in field_messages(caught)
 
 
+def test_bad_hostname_is_refused_by_the_service_itself(admin, customer):
+    """The hostname rule is the model field's validator (issue 9): the service refuses what
+    no form checked, with the message the forms and the import show, and writes nothing."""
+    with pytest.raises(ValidationError) as caught:
+        create(admin, customer, hostname="bad host!!")
+    assert field_messages(caught) == {"hostname": [
+        "„bad host!!“ ist kein gültiger Hostname (Buchstaben, Ziffern, Bindestriche, "
+        "Punkte)."]}
+    assert not Device.objects.exists()
+    device = create(admin, customer, hostname="pc-01")
+    with pytest.raises(ValidationError) as caught:
+        device_update(actor=admin, device=device, hostname="pc 01")
+    assert list(field_messages(caught)) == ["hostname"]
+
+
 def test_a_lost_race_becomes_a_readable_error_not_an_integrity_error(admin, customer,
                                                                      monkeypatch):
     create(admin, customer, serial="SN-1")
