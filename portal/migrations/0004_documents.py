@@ -3,6 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import portal.documents.models
+from portal.groups import sync_after_migrating
 from django.conf import settings
 from django.db import migrations, models
 
@@ -37,4 +38,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('sha256__regex', '^[0-9a-f]{64}$')), name='document_sha256_hex')],
             },
         ),
+        # Provider admins, staff and the DPO may read the documents in the admin (portal/roles.py).
+        migrations.RunPython(sync_after_migrating("portal"), migrations.RunPython.noop),
     ]

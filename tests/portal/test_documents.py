@@ -221,3 +221,26 @@ def test_purge_deletes_documents_without_retention_and_keeps_business_letters(wo
     assert not default_storage.exists(summary.file.name)
     letter.refresh_from_db()
     assert letter.created_by is None and default_storage.exists(letter.file.name)
+
+
+# --- admin ------------------------------------------------------------------------------------
+
+def test_staff_read_documents_in_the_admin_and_download_through_the_view(world, templates,
+                                                                         verified_client):
+    document = make_document(world["orgs"]["customer_a"], None)
+    client = verified_client(world["people"]["provider_staff"])
+    listing = client.get(reverse("admin:portal_document_changelist"))
+    assert listing.status_code == 200 and "Testbrief" in listing.content.decode()
+    page = client.get(reverse("admin:portal_document_change", args=[document.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert f'href="{document.get_absolute_url()}"' in body
+    assert "/media/" not in body  # the storage has no public URL to show
+    assert client.post(reverse("admin:portal_document_delete", args=[document.pk]),
+                       {"post": "yes"}).status_code == 403
+    assert Document.objects.filter(pk=document.pk).exists()
+
+
+def test_partner_support_has_no_document_admin(world, verified_client):
+    client = verified_client(world["people"]["partner_support"])
+    assert client.get(reverse("admin:portal_document_changelist")).status_code == 403

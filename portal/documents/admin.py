@@ -1,0 +1,29 @@
+"""Stored documents in the staff admin, read-only: which document of which customer, its
+checksum and who made it; the file itself only through the tenant-checked download view
+(the storage has no public URL)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from portal.admin.base import ReadOnlyAdmin
+from portal.documents.models import Document
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "title", "kind", "customer", "size", "retain_until")
+    list_filter = ("kind", "created_at", ("customer", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("customer",)
+    search_fields = ("title", "filename", "kind", "customer__name", "sha256")
+    date_hierarchy = "created_at"
+    fields = ("created_at", "kind", "title", "customer", "download", "content_type", "size",
+              "sha256", "created_by", "retain_until")
+    readonly_fields = ("download",)
+    show_full_result_count = False
+
+    @admin.display(description=_("Datei"))
+    def download(self, obj: Document) -> str:
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.filename)
