@@ -1,7 +1,8 @@
 """Forms of the contract pages: book a plan for devices, change the tier of a booking.
 
 The forms only read and shape input; the rules (who may book, which device fits, one running
-booking per device and family) live in ``contracts.services``, which check them again.
+booking per device and family) live in ``contracts.services`` and ``contracts.bookability``,
+whose refusals the booking form shows before the service checks them again.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from contracts.bookability import FAMILY_RUNNING, refusals
 from contracts.models import Plan
 from devices.models import Device
 from portal.models import Organisation, User
@@ -35,9 +37,8 @@ class BookingForm(forms.Form):
         label=_("Geräte"), queryset=Device.objects.none(), widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Bitte wählen Sie mindestens ein Gerät.")})
 
-    def __init__(self, *args, actor: User, customer: Organisation, bookable, **kwargs):
+    def __init__(self, *args, actor: User, customer: Organisation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.bookable = bookable
         self.fields["plan"].queryset = Plan.objects.filter(is_active=True)
         self.fields["devices"].queryset = Device.objects.visible_to(actor).filter(
             customer=customer, retired_at__isnull=True).order_by("hostname")
@@ -50,16 +51,13 @@ class BookingForm(forms.Form):
         plan, devices = cleaned.get("plan"), cleaned.get("devices")
         if plan is None or not devices:
             return cleaned
-        allowed = set(self.bookable(plan).values_list("pk", flat=True))
-        refused = [device for device in devices if device.pk not in allowed]
+        # The service's own reasons (contracts.bookability), not a second version of them.
+        refused = refusals(plan, devices)
         if refused:
-            raise forms.ValidationError(
-                _("Für %(devices)s ist %(plan)s nicht buchbar: das Gerät passt nicht zur "
-                  "Leistung oder hat schon eine Leistung aus %(family)s (vielleicht haben Sie "
-                  "die Buchung gerade schon abgeschickt). Wechseln Sie dort gegebenenfalls die "
-                  "Stufe.")
-                % {"devices": ", ".join(d.hostname for d in refused), "plan": plan.name,
-                   "family": plan.get_family_display()})
+            problems = [refusal.message for refusal in refused]
+            if any(refusal.reason == FAMILY_RUNNING for refusal in refused):
+                problems.append(_("Vielleicht haben Sie die Buchung gerade schon abgeschickt."))
+            raise forms.ValidationError(problems)
         return cleaned
 
 

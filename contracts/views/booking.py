@@ -63,11 +63,8 @@ def book(request):
             "extra": {"plan": request.GET.get("plan", "")}, "param": CUSTOMER_PARAM,
         })
 
-    def bookable(plan):
-        return bookable_devices(user, customer, plan)
-
     if request.method == "POST":
-        form = BookingForm(request.POST, actor=user, customer=customer, bookable=bookable)
+        form = BookingForm(request.POST, actor=user, customer=customer)
         if form.is_valid():
             plan = form.cleaned_data["plan"]
             devices = list(form.cleaned_data["devices"])
@@ -101,10 +98,10 @@ def book(request):
         plan = Plan.objects.filter(is_active=True, code=code).first()
         if code and plan is None:
             messages.error(request, UNKNOWN_PLAN)
-        form = BookingForm(initial={"plan": plan}, actor=user, customer=customer,
-                           bookable=bookable)
+        form = BookingForm(initial={"plan": plan}, actor=user, customer=customer)
     if plan is not None:
-        form.fields["devices"].queryset = bookable(plan)
+        # The choices: what can take the plan (the same rule the form and service check).
+        form.fields["devices"].queryset = bookable_devices(user, customer, plan)
     return render(request, "contracts/book.html", {
         "form": form, "plan": plan, "customer": customer, "param": CUSTOMER_PARAM,
         "show_customer": picks_customer(user),

@@ -154,14 +154,16 @@ def test_booking_flow_end_to_end(verified_client, admin, customer, plans, world)
     # The same confirmation again (double click, back button): no duplicate, a clear message.
     response = client.post(url, {**data, "confirm": "1"})
     assert response.status_code == 200
-    assert "vielleicht haben Sie die Buchung gerade schon abgeschickt" in _text(response)
+    assert "Vielleicht haben Sie die Buchung gerade schon abgeschickt" in _text(response)
+    assert "hat bereits eine Leistung aus Managed Client" in _text(response)
     assert Booking.objects.count() == 2
 
     # Devices of other customers and unfitting devices are refused.
     response = client.post(url, {"plan": plan.pk, "devices": [foreign.pk]})
     assert "Auswahl" in _text(response) or "gültig" in _text(response)
     response = client.post(url, {"plan": plan.pk, "devices": [server.pk]})
-    assert "nicht buchbar" in _text(response)
+    # The form explains with the service's reason (contracts.bookability.refusals).
+    assert f"passt nicht zu {server.hostname} (Server)" in _text(response)
     assert Booking.objects.count() == 2
     assert retired.bookings.count() == 0
 
