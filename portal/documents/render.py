@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from datetime import UTC, datetime
 from functools import cache
@@ -30,9 +29,6 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 BUNDLE = Path(__file__).resolve().parent
 STYLESHEET = BUNDLE / "pdf.css"
 PDF_A = "pdf/a-3b"
-
-# WeasyPrint reports each step of each render at INFO; the portal logs at INFO by default.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 class DocumentRenderError(RuntimeError):
