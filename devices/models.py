@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 
 from django.conf import settings
@@ -105,6 +106,12 @@ class ImportStatus(models.TextChoices):
     DONE = "done", _("übernommen")
     FAILED = "failed", _("fehlgeschlagen, nichts übernommen")
     CANCELLED = "cancelled", _("abgebrochen")
+
+    #: The states an import can be cancelled (or discarded) in: all but the two final ones.
+    #: The one home of that rule for ``devices.services.import_cancellable`` (which also
+    #: waits for a live worker), the portal's import page and the admin's.
+    CANCELLABLE = enum.nonmember(("uploaded", "previewing", "previewed", "invalid",
+                                  "confirmed", "applying", "failed"))
 
 
 class DeviceImport(ClaimedJob):

@@ -313,9 +313,10 @@ def _discard_file(device_import: DeviceImport) -> None:
 
 
 def import_cancellable(device_import: DeviceImport, now=None) -> bool:
-    """An import may be cancelled until it is done, except while a live worker runs a step
-    (a stuck or failed one may always be cancelled: nothing of it was written)."""
-    if device_import.status in {ImportStatus.DONE, ImportStatus.CANCELLED}:
+    """An import may be cancelled until it is done (``ImportStatus.CANCELLABLE``), except
+    while a live worker runs a step (a stuck or failed one may always be cancelled: nothing of
+    it was written). What the portal's and the admin's import pages offer."""
+    if device_import.status not in ImportStatus.CANCELLABLE:
         return False
     return job_activity(IMPORT_FLOW, device_import, now).phase != "running"
 

@@ -137,3 +137,36 @@ def test_admin_list_says_a_stuck_import_on_its_last_attempt_will_fail(customer, 
     listing = staff.get(reverse("admin:devices_deviceimport_changelist")).content.decode()
     assert "hängt, wird als fehlgeschlagen gekennzeichnet" in listing
     assert "wird automatisch neu gestartet" not in listing
+
+
+def test_cancellable_states_are_one_constant_on_the_choices():
+    assert set(ImportStatus.CANCELLABLE) == set(ImportStatus) - {ImportStatus.DONE,
+                                                                  ImportStatus.CANCELLED}
+    assert set(ImportStatus.CANCELLABLE) <= set(ImportStatus.values)
+
+
+@pytest.mark.parametrize("status", list(ImportStatus))
+def test_service_portal_and_admin_agree_on_what_can_be_cancelled(customer, admin,
+                                                                 verified_client, staff,
+                                                                 clock, status):
+    """Issue 9: which imports can be cancelled is decided once (``ImportStatus.CANCELLABLE``
+    through ``import_cancellable``): the portal page offers the cancel form, the admin page
+    its cancel decision, exactly where the service then cancels (no live worker here)."""
+    from django.core.exceptions import ValidationError
+
+    from devices.services import device_import_cancel, import_cancellable
+
+    device_import = stored_import(customer, admin, status)
+    clock.shift(stale())  # a step nobody runs any more: only the state decides
+    cancellable = import_cancellable(device_import)
+    assert cancellable is (status in ImportStatus.CANCELLABLE)
+    cancel_url = reverse("devices:import_cancel", args=[device_import.public_id])
+    assert (f'action="{cancel_url}"' in portal_page(verified_client(admin), device_import)) \
+        is cancellable
+    assert ('name="decision" value="cancel"' in admin_page(staff, device_import)) is cancellable
+    if cancellable:
+        device_import_cancel(actor=admin, device_import=device_import)
+        assert stored(device_import).status == ImportStatus.CANCELLED
+    else:
+        with pytest.raises(ValidationError):
+            device_import_cancel(actor=admin, device_import=device_import)
