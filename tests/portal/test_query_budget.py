@@ -42,6 +42,7 @@ QUERY_BUDGET = {
     "portal.auditevent": 14,
     "portal.accesslogentry": 14,
     "portal.notification": 13,
+    "portal.document": 13,
     "django_q.schedule": 11,
     "django_q.success": 12,
     "django_q.failure": 12,
@@ -101,6 +102,17 @@ def _notifications(world, n):
         Notification.objects.create(event="budget.test", template="security_notice",
                                     customer=org, actor=person, recipient=person,
                                     email=person.email, context={"n": i})
+
+
+def _documents(world, n):
+    from portal.documents.models import Document
+
+    for i in range(n):
+        org = _customer_with_partner()
+        Document.objects.create(customer=org, kind="budget", title=f"Dokument {i}",
+                                filename=f"d{i}.pdf", file=f"documents/d{i}.pdf",
+                                sha256="0" * 64, size=1, created_at=timezone.now(),
+                                created_by=make_person(Role.CUSTOMER_ADMIN, org, mfa=False))
 
 
 def _task(success: bool) -> Task:
@@ -221,6 +233,8 @@ PAGES: dict[str, tuple[str, Callable[[], str], Callable, Callable]] = {
                               _access_log, _shown_changelist),
     "portal.notification": ("provider_admin", lambda: _changelist("portal.notification"),
                             _notifications, _shown_changelist),
+    "portal.document": ("provider_admin", lambda: _changelist("portal.document"), _documents,
+                        _shown_changelist),
     "django_q.schedule": ("provider_admin", lambda: _changelist("django_q.schedule"),
                           _schedules, _shown_changelist),
     "django_q.success": ("provider_admin", lambda: _changelist("django_q.success"),
