@@ -60,7 +60,8 @@ def booking_confirmation_create(*, actor: User | None, customer: Organisation,
 
 def booking_confirmation_attachments(notification) -> list[int]:
     """The ``attachments`` of the ``booking.created`` rule: run in the job, once per batch."""
-    bookings = list(Booking.objects.filter(pk__in=notification.context.get("booking_ids", []))
+    bookings = list(Booking.objects.filter(pk__in=notification.context.get("booking_ids", []),
+                                           customer=notification.customer)
                     .select_related("device", "contract").order_by("device__hostname", "pk"))
     if not bookings:
         return []
