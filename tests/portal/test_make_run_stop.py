@@ -9,6 +9,7 @@ session may be left and the output shows no crash.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shlex
 import shutil
@@ -156,6 +157,39 @@ def test_a_child_ending_on_its_own_stops_the_other(sqlite_path, tmp_path):
     assert process.returncode == 1, output
     assert left == [], output
     assert "runserver hat sich unerwartet beendet" in output
+
+
+def supervisor() -> serve.Command:
+    command = serve.Command(stdout=io.StringIO(), stderr=io.StringIO())
+    command.stop_requested, command.kill_now = None, False
+    return command
+
+
+def test_a_child_that_does_not_stop_is_killed_with_its_group_after_the_timeout():
+    command = supervisor()
+    child = command._start("stubborn", ["sh", "-c", "sleep 60 & sleep 60"], signal.SIGTERM,
+                           whole_group=False)
+    started = time.monotonic()
+    command._wait_until_gone([child], timeout=0.5)
+    assert 0.5 <= time.monotonic() - started < 5
+    assert child.process.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 2  # the orphaned `sleep` is reaped by init, not by us
+    while child.group_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not child.group_alive()
+    assert "stubborn reagiert nicht, wird beendet." in command.stderr._out.getvalue()
+
+
+def test_a_second_ctrl_c_kills_at_once():
+    command = supervisor()
+    child = command._start("slow", ["sleep", "60"], signal.SIGTERM, whole_group=False)
+    command._on_signal(signal.SIGINT, None)
+    assert not command.kill_now
+    command._on_signal(signal.SIGINT, None)
+    started = time.monotonic()
+    command._wait_until_gone([child], timeout=60)
+    assert time.monotonic() - started < 5
+    assert child.process.returncode == -signal.SIGKILL
 
 
 def test_serve_children_run_in_their_own_process_group():

@@ -9,8 +9,9 @@ Here each child runs in a process group of its own, so Ctrl-C reaches only this 
 then asks each child to stop exactly once, the way the child expects: runserver (the reloader
 and its server process) gets SIGINT like a Ctrl-C, the qcluster main process gets one SIGTERM
 and stops its sentinel, workers, monitor and pusher itself. A child that is not gone after
-``--stop-timeout`` seconds is killed with its whole process group. When one child ends on its
-own (port in use, broken settings), the other is stopped too and the exit code says so.
+``--stop-timeout`` seconds (or at a second Ctrl-C) is killed with its whole process group. When
+one child ends on its own (port in use, broken settings), the other is stopped too and the exit
+code says so.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, stop_timeout, **options):
         self.stop_requested: int | None = None
+        self.kill_now = False
         for signum in STOP_SIGNALS:
             signal.signal(signum, self._on_signal)
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
@@ -96,6 +98,7 @@ class Command(BaseCommand):
         self.stdout.write(_("runserver und qcluster sind beendet."))
 
     def _on_signal(self, signum, frame) -> None:
+        self.kill_now = self.stop_requested is not None
         self.stop_requested = signum
 
     def _start(self, name, command, stop_signal, *, whole_group) -> Child:
@@ -116,7 +119,7 @@ class Command(BaseCommand):
     def _wait_until_gone(self, children: list[Child], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while any(c.running() or c.group_alive() for c in children):
-            if time.monotonic() >= deadline:
+            if self.kill_now or time.monotonic() >= deadline:
                 for child in children:
                     if child.running() or child.group_alive():
                         self.stderr.write(_("%(name)s reagiert nicht, wird beendet.")
