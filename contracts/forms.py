@@ -14,6 +14,7 @@ from contracts.bookability import FAMILY_RUNNING, refusals
 from contracts.models import Plan
 from devices.models import Device
 from portal.models import Organisation, User
+from portal.money import eur
 
 #: Shown when a link or a form names a plan that does not exist or is no longer offered.
 UNKNOWN_PLAN = _("Die gewählte Leistung gibt es nicht oder sie wird nicht mehr angeboten. "
@@ -75,6 +76,4 @@ class TierForm(forms.Form):
 
 
 def _tier_label(plan: Plan) -> str:
-    from contracts.templatetags.contract_terms import eur
-
     return f"{plan.name} – {eur(plan.monthly_price)}"

@@ -17,8 +17,9 @@ from django.utils import timezone
 from contracts.bookability import bookable
 from contracts.catalogue import AV_MANAGEMENT
 from contracts.models import Booking, BookingState, Contract, PlanFamily
-from contracts.services import booking_is_withdrawable, money
+from contracts.services import booking_is_withdrawable
 from devices.models import Device
+from portal.money import money
 from portal.periods import add_months, billed_months, month_end
 
 Month = tuple[int, int]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -27,6 +27,7 @@ from contracts.models import (
 )
 from devices.models import Device
 from portal.models import Organisation, User
+from portal.money import money
 from portal.notifications.service import notify
 from portal.periods import CancellationNotAllowed, billed_months, notice_end, purge_schedule
 from portal.roles import PROVIDER_ROLES, OrganisationKind, Role
@@ -35,12 +36,6 @@ from portal.tenancy import role_of
 
 BOOKING_ROLES = frozenset({Role.CUSTOMER_ADMIN, Role.PARTNER_SUPPORT, Role.PROVIDER_ADMIN,
                            Role.PROVIDER_STAFF})
-CENT = Decimal("0.01")
-
-
-def money(value: Decimal) -> Decimal:
-    """Round to cents, half up (DESIGN: money as Decimal with explicit rounding)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def require_booking_role(actor: User, customer: Organisation) -> bool:

@@ -21,8 +21,8 @@ from contracts.selectors import (
     contract_summary,
     running_bookings,
 )
-from contracts.services import contract_cancel, contract_cancellation_preview, money
-from contracts.templatetags.contract_terms import notice_words
+from contracts.services import contract_cancel, contract_cancellation_preview
+from contracts.terms import notice_words
 from contracts.views.common import (
     CUSTOMER_PARAM,
     can_act,
@@ -34,6 +34,7 @@ from contracts.views.common import (
     with_customer,
 )
 from portal.http import client_ip
+from portal.money import money
 from portal.pagination import PAGE_SIZE
 
 
