@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 
 from contracts.models import Booking, Contract
 from contracts.selectors import contract_bookings, contract_summary
-from contracts.services import money
-from contracts.templatetags.contract_terms import notice_words
+from contracts.terms import notice_words
 from portal.documents.models import Document
 from portal.documents.privacy import BUSINESS_LETTER_RETENTION
 from portal.documents.render import PDF_A
 from portal.documents.services import document_create
 from portal.models import Organisation, User
+from portal.money import money
 from portal.tenancy import membership_of
 
 BOOKING_CONFIRMATION = "booking_confirmation"
