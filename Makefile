@@ -36,7 +36,7 @@ schedules: migrate
 ## make run: venv, install, migrate, demo data, schedules; serve with a django-q2 worker beside it
 ## (manage.py serve: Ctrl-C stops both). E-mail links follow HOST and PORT unless PORTAL_BASE_URL is set.
 run: demo schedules
-	@echo "Portal: $(PORTAL_BASE_URL)/   (admin: $(PORTAL_BASE_URL)/admin/)"
+	@echo "Portal: http://$(HOST):$(PORT)/   (admin: http://$(HOST):$(PORT)/admin/, links in e-mails: $(PORTAL_BASE_URL)/)"
 	PORTAL_BASE_URL="$(PORTAL_BASE_URL)" $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite on SQLite; with DATABASE_URL set, on PostgreSQL

@@ -30,10 +30,12 @@ def base_url_in_settings(environ: dict[str, str]) -> str:
 
 def make_run_environment(*args: str, environ: dict[str, str] | None = None) -> dict[str, str]:
     """The variables `make run` sets on its serving command (from a dry run)."""
-    env = {k: v for k, v in os.environ.items() if k != "PORTAL_BASE_URL"}
+    # Under `make test` the sub-make would inherit MAKELEVEL and print directory lines.
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"PORTAL_BASE_URL", "MAKEFLAGS", "MAKELEVEL"}}
     env.update(environ or {})
-    out = subprocess.run(["make", "-n", "run", *args], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(["make", "--no-print-directory", "-n", "run", *args], cwd=ROOT,
+                         env=env, check=True, capture_output=True, text=True).stdout
     line = out.strip().splitlines()[-1]
     assert "manage.py serve" in line, out
     return dict(word.split("=", 1) for word in shlex.split(line) if "=" in word)

@@ -43,7 +43,8 @@ def free_port() -> int:
 
 def serve_command(port: int) -> str:
     """The last line `make -n run` prints: the command that serves."""
-    out = subprocess.run(["make", "-n", "run", f"PORT={port}"], cwd=ROOT, check=True,
+    out = subprocess.run(["make", "--no-print-directory", "-n", "run", f"PORT={port}"],
+                         cwd=ROOT, check=True,
                          capture_output=True, text=True, env=dev_env(None)).stdout
     line = out.strip().splitlines()[-1]
     assert "manage.py serve" in line, out
@@ -52,7 +53,7 @@ def serve_command(port: int) -> str:
 
 def dev_env(sqlite_path: Path | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "REDIS_URL", "PORTAL_BASE_URL"}}
+           if k not in {"DATABASE_URL", "REDIS_URL", "PORTAL_BASE_URL", "MAKEFLAGS", "MAKELEVEL"}}
     env["DJANGO_SETTINGS_MODULE"] = "portal.settings.dev"
     if sqlite_path is not None:
         env["SQLITE_PATH"] = str(sqlite_path)
