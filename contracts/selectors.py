@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from contracts.bookability import bookable
 from contracts.catalogue import AV_MANAGEMENT
-from contracts.models import Booking, BookingState, Contract, PlanFamily
+from contracts.models import Booking, BookingState, Contract, ContractStatus, PlanFamily
 from contracts.services import booking_is_withdrawable
 from devices.models import Device
 from portal.money import money
@@ -162,12 +162,21 @@ def contract_summary(user, contract) -> ContractSummary:
                            rule_bookings=list(firsts))
 
 
+#: The badge of a booking's or a contract's state on every page (running: ok, cancelled:
+#: warning, ended: plain).
+STATE_BADGES = {BookingState.ACTIVE: "badge--ok", BookingState.ENDING: "badge--warn"}
+CONTRACT_BADGES = {ContractStatus.ACTIVE: "badge--ok", ContractStatus.ENDING: "badge--warn"}
+
+
 def booking_rows(bookings: Iterable[Booking], *, may_act: bool, back: str) -> list[Booking]:
-    """The bookings of a list with what their rows show, worked out once per list: the state's
-    label (``state_label``), the device's page (``device_url``) and, for a person who may book
-    and cancel (``may_act``), the actions on the booking as it stands: ``change_tier_url`` and
-    ``remove_url`` while it is active, ``withdraw_url`` while it is cancelled but running
-    (empty otherwise). The links come back to ``back`` (``contracts/_booking_actions.html``).
+    """The bookings of a list with what their rows show, worked out once per list so that
+    templates decide nothing: the state's label and badge (``state_label``,
+    ``state_badge``), the device's page (``device_url``) and, for a person who may book and
+    cancel (``may_act``), what the services allow on the booking as it stands:
+    ``may_change_tier`` and ``may_remove`` while it is active, ``may_withdraw`` where
+    ``booking_withdraw_removal`` would take the removal back (``booking_is_withdrawable``),
+    each with its link (``change_tier_url``, ``remove_url``, ``withdraw_url``; empty
+    otherwise). The links come back to ``back`` (``contracts/_booking_actions.html``).
     The bookings come with their contract (``select_related``): withdrawing needs its state.
     """
     labels = {state: str(label) for state, label in BookingState.choices}
@@ -176,16 +185,36 @@ def booking_rows(bookings: Iterable[Booking], *, may_act: bool, back: str) -> li
     today = timezone.localdate()
     for booking in rows:
         booking.state_label = labels.get(booking.state, booking.state)
+        booking.state_badge = STATE_BADGES.get(booking.state, "")
         booking.device_url = reverse("devices:detail", args=[booking.device_id])
         active = may_act and booking.state == BookingState.ACTIVE
+        booking.may_change_tier = booking.may_remove = active
+        booking.may_withdraw = may_act and booking_is_withdrawable(booking, today=today)
         booking.change_tier_url = (reverse("contracts:change_tier", args=[booking.pk])
                                    + come_back if active else "")
         booking.remove_url = (reverse("contracts:remove", args=[booking.pk]) + come_back
                               if active else "")
         booking.withdraw_url = (reverse("contracts:withdraw", args=[booking.pk])
-                                if may_act and booking_is_withdrawable(booking, today=today)
-                                else "")
+                                if booking.may_withdraw else "")
     return rows
+
+
+@dataclass(frozen=True)
+class ContractFlags:
+    """What the contract page shows and offers for the contract as it stands."""
+
+    badge: str
+    may_book: bool
+    may_cancel: bool
+
+
+def contract_flags(contract: Contract | None, *, may_act: bool) -> ContractFlags:
+    """Booking is open while there is no contract yet (the first booking makes it) or it is
+    active; cancelling only an active one (``contract_cancel`` refuses the rest)."""
+    active = contract is not None and contract.status == ContractStatus.ACTIVE
+    return ContractFlags(badge=CONTRACT_BADGES.get(contract.status, "") if contract else "",
+                         may_book=may_act and (contract is None or active),
+                         may_cancel=may_act and active)
 
 
 def bookable_devices(user, customer, plan) -> QuerySet[Device]:

@@ -17,6 +17,7 @@ from contracts.models import ContractStatus
 from contracts.selectors import (
     booking_rows,
     contract_booking_list,
+    contract_flags,
     contract_of,
     contract_summary,
     running_bookings,
@@ -58,6 +59,7 @@ def contract_detail(request):
         "show_customer": picks_customer(user),
         "contract": contract,
         "can_act": can_act(user),
+        "flags": contract_flags(contract, may_act=can_act(user)),
         "book_url": with_customer(reverse("contracts:book"), user, customer),
         "catalogue_url": with_customer(reverse("contracts:catalogue"), user, customer),
         "cancel_url": with_customer(reverse("contracts:cancel"), user, customer),

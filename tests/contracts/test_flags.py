@@ -1,0 +1,75 @@
+"""Templates show flags the selectors computed (DESIGN "One home per rule"): a booking's
+badge and its actions (``booking_rows``), the contract page's badge, booking and cancelling
+(``contract_flags``). The flags follow the services' own predicates."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from contracts.catalogue import plans_seed
+from contracts.models import Booking, Contract, ContractStatus
+from contracts.selectors import booking_rows, contract_flags
+from contracts.services import booking_create, booking_remove, contract_cancel
+from tests.factories import DeviceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _flags(booking: Booking, *, may_act: bool = True) -> tuple:
+    booking = Booking.objects.select_related("contract").get(pk=booking.pk)
+    [row] = booking_rows([booking], may_act=may_act, back="/vertrag/")
+    return (row.state_badge, row.may_change_tier, row.may_remove, row.may_withdraw,
+            bool(row.change_tier_url), bool(row.remove_url), bool(row.withdraw_url))
+
+
+@pytest.fixture
+def booked(world):
+    customer, admin = world["orgs"]["customer_a"], world["people"]["customer_admin"]
+    plan = next(plan for plan in plans_seed() if plan.code == "mc-basis")
+    devices = [DeviceFactory(customer=customer) for _ in range(2)]
+    return admin, booking_create(actor=admin, customer=customer, plan=plan, devices=devices)
+
+
+def test_booking_rows_flags_follow_the_state_and_the_services(booked):
+    admin, (kept, removed) = booked
+    booking_remove(actor=admin, booking=removed)
+    assert _flags(kept) == ("badge--ok", True, True, False, True, True, False)
+    assert _flags(removed) == ("badge--warn", False, False, True, False, False, True)
+    # Someone who may not act gets the badge only.
+    assert _flags(kept, may_act=False) == ("badge--ok", False, False, False, False, False, False)
+    assert _flags(removed, may_act=False)[3] is False
+    contract_cancel(actor=admin, contract=kept.contract)
+    assert _flags(removed) == ("badge--warn", False, False, False, False, False, False)
+    Booking.objects.filter(pk=removed.pk).update(state="ended")
+    assert _flags(removed)[0] == ""
+
+
+def test_contract_flags(booked):
+    admin, (booking, _) = booked
+    assert contract_flags(None, may_act=True).may_book
+    assert not contract_flags(None, may_act=False).may_book
+    contract = Contract.objects.get(pk=booking.contract_id)
+    flags = contract_flags(contract, may_act=True)
+    assert (flags.badge, flags.may_book, flags.may_cancel) == ("badge--ok", True, True)
+    assert not contract_flags(contract, may_act=False).may_cancel
+    contract.status = ContractStatus.ENDING
+    flags = contract_flags(contract, may_act=True)
+    assert (flags.badge, flags.may_book, flags.may_cancel) == ("badge--warn", False, False)
+    contract.status = ContractStatus.ENDED
+    assert contract_flags(contract, may_act=True).badge == ""
+
+
+def test_contract_page_offers_booking_and_cancelling_only_while_active(world, booked,
+                                                                      verified_client):
+    admin, (booking, _) = booked
+    client = verified_client(admin)
+    page = reverse("contracts:contract")
+    body = client.get(page).content.decode()
+    assert reverse("contracts:cancel") in body and reverse("contracts:book") in body
+    assert 'class="badge badge--ok">aktiv<' in body
+    contract_cancel(actor=admin, contract=booking.contract)
+    body = client.get(page).content.decode()
+    assert reverse("contracts:cancel") not in body
+    assert f'href="{reverse("contracts:book")}' not in body
+    assert 'class="badge badge--warn">gekündigt<' in body
