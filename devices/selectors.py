@@ -94,9 +94,12 @@ def import_badge(device_import: DeviceImport, activity) -> str:
 
 
 def job_progress(device_import: DeviceImport, activity) -> dict:
-    """What the import pages (portal and admin) say about a running or stuck step."""
+    """What the import pages (portal and admin) say about a running or stuck step, as flags
+    the templates show (``stuck``, ``queued``, ``checking``, ``writing``)."""
     return {
         "activity": activity,
+        "stuck": activity.phase == "stuck",
+        "queued": activity.phase == "queued",
         "checking": activity.step == PREVIEW,
         # Every row is checked again; then the devices are written in one transaction, which
         # reports no progress: the page must not claim "n of n" as if it were nearly done.

@@ -100,9 +100,9 @@ def import_upload(request):
     recent = imports_for(user).order_by("-created_at")[:RECENT_IMPORTS]
     return render(request, "devices/import/upload.html", {
         "form": form,
-        "recent": [(item, activity, import_badge(item, activity))
-                   for item, activity in ((item, job_activity(IMPORT_FLOW, item))
-                                          for item in recent)],
+        "recent": [(item, progress["stuck"], import_badge(item, progress["activity"]))
+                   for item, progress in ((item, job_progress(item, job_activity(
+                       IMPORT_FLOW, item))) for item in recent)],
         "show_customer": shows_customer(user),
         "columns": COLUMNS,
         "required_columns": REQUIRED_COLUMNS,
@@ -122,6 +122,10 @@ def import_detail(request, public_id):
         "failed": failed,
         "rows": rows,
         "show_rows": failed or device_import.status == ImportStatus.PREVIEWED,
+        # Which outcome the page shows: flags, so that the template compares no states.
+        "previewed": device_import.status == ImportStatus.PREVIEWED,
+        "done": device_import.status == ImportStatus.DONE,
+        "cancelled": device_import.status == ImportStatus.CANCELLED,
         "rows_cut": len(device_import.messages) >= MESSAGES_KEPT,
         "messages_kept": MESSAGES_KEPT,
         **job_progress(device_import, activity),

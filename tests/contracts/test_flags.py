@@ -4,6 +4,9 @@ badge and its actions (``booking_rows``), the contract page's badge, booking and
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 
@@ -73,3 +76,18 @@ def test_contract_page_offers_booking_and_cancelling_only_while_active(world, bo
     assert reverse("contracts:cancel") not in body
     assert f'href="{reverse("contracts:book")}' not in body
     assert 'class="badge badge--warn">gekündigt<' in body
+
+
+#: The page templates whose decisions come from selector flags (the PDF templates are the
+#: documents' own; the admin's import page is Django admin's).
+FLAGGED_TEMPLATES = ("contracts", "devices", "devices/import")
+STATE_TEST = re.compile(r"\.(state|status|phase)\s*==|==\s*[\"'](active|ending|ended|stuck|"
+                        r"queued|previewed|done|cancelled)[\"']")
+
+
+def test_page_templates_decide_nothing_by_state_strings():
+    root = Path(__file__).resolve().parents[2] / "templates"
+    found = [f"{path.relative_to(root)}: {match.group(0)}"
+             for folder in FLAGGED_TEMPLATES for path in sorted((root / folder).glob("*.html"))
+             for match in STATE_TEST.finditer(path.read_text(encoding="utf-8"))]
+    assert found == []
