@@ -77,3 +77,15 @@ def _fresh_cache():
     if settings.REDIS_URL:
         cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the portal's default language: a request with another
+    Accept-Language leaves its language active in the thread after the response."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
