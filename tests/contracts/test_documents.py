@@ -63,6 +63,7 @@ def test_booking_email_carries_the_confirmation_pdf_made_once(world, catalogue, 
         [(name, content, mimetype)] = _attachments(message)
         assert (name, mimetype) == (document.filename, "application/pdf")
         assert content == stored
+        assert "Die Buchungsbestätigung liegt dieser E-Mail als PDF bei." in message.body
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
         [staff.email, second_admin.email, world["people"]["customer_admin"].email])
     assert document.filename.startswith("Buchungsbestaetigung-") and \
