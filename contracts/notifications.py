@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import gettext_lazy as _
+
 from contracts.documents import booking_confirmation_attachments
 from portal.notifications.registry import (
     NotificationRule,
@@ -65,6 +67,7 @@ RULES = (
     NotificationRule(event="booking.removal_withdrawn", template="booking_removal_withdrawn",
                      recipients=actor_and_admins_if_on_behalf, context=bookings_context),
     NotificationRule(event="booking.tier_changed", template="booking_tier_changed",
+                     label=_("Stufe einer Leistung gewechselt"),
                      recipients=actor_and_admins_if_on_behalf, context=bookings_context),
     NotificationRule(event="contract.cancelled", template="contract_cancelled",
                      recipients=actor_and_admins_if_on_behalf, context=contract_context),

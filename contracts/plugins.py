@@ -9,8 +9,10 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from contracts.documents import BOOKING_CONFIRMATION, CONTRACT_SUMMARY
 from contracts.notifications import RULES as NOTIFICATION_RULES
 from devices.coverage import AvCoverage, av_coverage
+from portal.documents.kinds import DocumentKind, kinds
 from portal.notifications.registry import rules as notification_rules
 from portal.registries import (
     PAGE_DASHBOARD,
@@ -72,6 +74,9 @@ sections.register(Section(page=PAGE_DEVICE_DETAIL, key="bookings", order=10,
                           template="contracts/_device_bookings.html", context=_device_bookings))
 
 av_coverage.register(AvCoverage(key="contracts.av_management", condition=_av_managed))
+
+kinds.register(DocumentKind(BOOKING_CONFIRMATION, gettext_lazy("Buchungsbestätigung")))
+kinds.register(DocumentKind(CONTRACT_SUMMARY, gettext_lazy("Vertragsübersicht")))
 
 login_blockers.register(LoginBlocker(key="contracts.contract_ended", check=_contract_ended))
 

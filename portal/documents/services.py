@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from portal.documents.kinds import kinds
 from portal.documents.models import Document
 from portal.documents.render import render_pdf
 from portal.models import Organisation, User
@@ -29,6 +30,8 @@ def document_create(*, actor: User | None, customer: Organisation, kind: str, te
     the same moment twice gives the same bytes. ``retention``: the legal duty to keep it
     (e.g. a business letter), which sets ``retain_until``. The file is written before the row;
     a rolled-back transaction leaves an orphan file behind, never a row without its file."""
+    if kind not in kinds:
+        raise ValueError(f"document kind {kind!r} is not declared (portal/documents/kinds.py)")
     issued = issued or timezone.now()
     data = render_pdf(template, context, lang=lang, issued=issued, variant=pdf_variant)
     with transaction.atomic():

@@ -34,6 +34,15 @@ class NotificationRule:
     recipients: Callable[[Event], Iterable[Any]]  # people (users) to tell
     context: Callable[[Any], dict]  # notification row -> template context, in the job
     attachments: Callable[[Any], list[int]] | None = None  # row -> Document ids, in the job
+    label: Any = None  # what the outbox shows; default: the audit label of the same code
+
+
+def event_label(code: str) -> str:
+    """What the outbox calls an event: the rule's label, else the audit action's label."""
+    from portal.audit_actions import audit_action_label
+
+    rule = rules.get(code) if code in rules else None
+    return str(rule.label) if rule is not None and rule.label else audit_action_label(code)
 
 
 rules: Registry[NotificationRule] = Registry(

@@ -13,6 +13,7 @@ from pprint import pformat
 import pytest
 
 from contracts.catalogue import plans_seed
+from contracts.documents import contract_summary_create
 from contracts.services import booking_create
 from portal.roles import OrganisationKind, Role
 from portal.services.audit import access_log_record
@@ -148,7 +149,10 @@ def test_provider_admin_pages_fit_phone_and_desktop(live_server, page, shots):
     ])
 
 
-def test_dpo_audit_and_access_log_fit_phone_and_desktop(live_server, page, shots):
+def test_dpo_audit_and_access_log_fit_phone_and_desktop(live_server, page, shots,
+                                                        customer_with_contract):
+    customer_b, admin_b, _devices = customer_with_contract
+    contract_summary_create(actor=admin_b, contract=customer_b.contract, lang="de")
     provider = OrganisationFactory(kind=OrganisationKind.PROVIDER, name="Muster IT-Service GmbH")
     dpo = make_person(Role.DPO, provider, first_name="Petra")
     customer = OrganisationFactory(name="Bäckerei Schröder GmbH")
@@ -162,4 +166,6 @@ def test_dpo_audit_and_access_log_fit_phone_and_desktop(live_server, page, shots
         ("dpo-dashboard", "/", ("#security-heading",)),
         ("dpo-audit", "/admin/portal/auditevent/", ("#result_list",)),
         ("dpo-access-log", "/admin/portal/accesslogentry/", ("#result_list",)),
+        ("dpo-documents", "/admin/portal/document/", ("#result_list",)),
+        ("dpo-outbox", "/admin/portal/notification/", ("#result_list",)),
     ])

@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
+from portal.documents.kinds import DocumentKind, kind_label, kinds
 from portal.documents.models import Document
 from portal.documents.privacy import BUSINESS_LETTER_RETENTION
 from portal.documents.render import PDF_A, DocumentRenderError, html_to_pdf, render_pdf
@@ -43,6 +44,16 @@ def templates(settings):
         "django.template.loaders.app_directories.Loader"]
     with override_settings(TEMPLATES=[engine]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def test_kinds():
+    """The kinds these tests make, declared as an app declares its own."""
+    for code in ("test_letter", "x"):
+        kinds.register(DocumentKind(code, f"Testdokument {code}"))
+    yield
+    for code in ("test_letter", "x"):
+        kinds.unregister(code)
 
 
 @pytest.fixture
@@ -244,3 +255,19 @@ def test_staff_read_documents_in_the_admin_and_download_through_the_view(world, 
 def test_partner_support_has_no_document_admin(world, verified_client):
     client = verified_client(world["people"]["partner_support"])
     assert client.get(reverse("admin:portal_document_changelist")).status_code == 403
+
+
+def test_a_kind_nobody_declared_is_refused(world, templates):
+    with pytest.raises(ValueError, match="not declared"):
+        document_create(actor=None, customer=world["orgs"]["customer_a"], kind="undeclared",
+                        template="test/letter.html", context={}, filename="x.pdf", title="x")
+    assert not Document.objects.exists()
+
+
+def test_the_admin_shows_the_kind_by_its_label(world, templates, verified_client):
+    document = make_document(world["orgs"]["customer_a"], world["people"]["customer_admin"])
+    client = verified_client(world["people"]["provider_admin"])
+    page = client.get(reverse("admin:portal_document_changelist")).content.decode()
+    assert "Testdokument test_letter" in page and ">test_letter<" not in page
+    assert kind_label(document.kind) == "Testdokument test_letter"
+    assert kind_label("retired_kind") == "retired_kind"

@@ -241,3 +241,14 @@ def test_the_outbox_is_scoped_to_the_customer(world):
     assert visible(world["people"]["dpo"]).count() == 1
     assert visible(world["people"]["customer_admin"]).count() == 1
     assert visible(world["people"]["customer_admin_b"]).count() == 0
+
+
+def test_the_outbox_admin_names_events_by_their_labels(world, verified_client):
+    from portal.notifications.registry import event_label
+
+    assert event_label("booking.created") == "Leistung gebucht"
+    assert event_label("booking.tier_changed") == "Stufe einer Leistung gewechselt"
+    assert event_label("mfa.reset") == "Zweiter Faktor zurückgesetzt"
+    client = verified_client(world["people"]["provider_admin"])
+    page = client.get("/admin/portal/notification/").content.decode()
+    assert ">Stufe einer Leistung gewechselt<" in page and ">booking.tier_changed<" not in page
