@@ -17,7 +17,7 @@ from django.utils import timezone
 from contracts.bookability import bookable
 from contracts.catalogue import AV_MANAGEMENT
 from contracts.models import Booking, BookingState, Contract, ContractStatus, PlanFamily
-from contracts.services import booking_is_withdrawable
+from contracts.services import booking_is_withdrawable, booking_removal_refusal
 from devices.models import Device
 from portal.money import money
 from portal.periods import add_months, billed_months, month_end
@@ -136,9 +136,10 @@ def contract_bookings(user, contract) -> QuerySet[Booking]:
 
 
 #: What a row of the contract page's list shows (``booking_rows`` adds its links).
+#: ``term_start`` and the notice terms: whether a row may be removed (``booking_rows``).
 CONTRACT_LIST_FIELDS = ("plan_name", "monthly_price", "active_from", "min_term_end", "state",
-                        "effective_end", "contract__status", "contract__extraordinary",
-                        "device__hostname")
+                        "effective_end", "term_start", *NOTICE_TERM_FIELDS, "contract__status",
+                        "contract__extraordinary", "device__hostname")
 
 
 def contract_booking_list(user, contract) -> QuerySet[Booking]:
@@ -173,10 +174,12 @@ def booking_rows(bookings: Iterable[Booking], *, may_act: bool, back: str) -> li
     templates decide nothing: the state's label and badge (``state_label``,
     ``state_badge``), the device's page (``device_url``) and, for a person who may book and
     cancel (``may_act``), what the services allow on the booking as it stands:
-    ``may_change_tier`` and ``may_remove`` while it is active, ``may_withdraw`` where
-    ``booking_withdraw_removal`` would take the removal back (``booking_is_withdrawable``),
-    each with its link (``change_tier_url``, ``remove_url``, ``withdraw_url``; empty
-    otherwise). The links come back to ``back`` (``contracts/_booking_actions.html``).
+    ``may_change_tier`` while it is active, ``may_remove`` where ``booking_remove`` would
+    cancel it (``booking_removal_refusal``: not for a plan that rules out cancelling),
+    ``may_withdraw`` where ``booking_withdraw_removal`` would take the removal back
+    (``booking_is_withdrawable``), each with its link (``change_tier_url``, ``remove_url``,
+    ``withdraw_url``; empty otherwise). The links come back to ``back``
+    (``contracts/_booking_actions.html``).
     The bookings come with their contract (``select_related``): withdrawing needs its state.
     """
     labels = {state: str(label) for state, label in BookingState.choices}
@@ -188,12 +191,13 @@ def booking_rows(bookings: Iterable[Booking], *, may_act: bool, back: str) -> li
         booking.state_badge = STATE_BADGES.get(booking.state, "")
         booking.device_url = reverse("devices:detail", args=[booking.device_id])
         active = may_act and booking.state == BookingState.ACTIVE
-        booking.may_change_tier = booking.may_remove = active
+        booking.may_change_tier = active
+        booking.may_remove = active and booking_removal_refusal(booking, today=today) is None
         booking.may_withdraw = may_act and booking_is_withdrawable(booking, today=today)
         booking.change_tier_url = (reverse("contracts:change_tier", args=[booking.pk])
                                    + come_back if active else "")
         booking.remove_url = (reverse("contracts:remove", args=[booking.pk]) + come_back
-                              if active else "")
+                              if booking.may_remove else "")
         booking.withdraw_url = (reverse("contracts:withdraw", args=[booking.pk])
                                 if booking.may_withdraw else "")
     return rows

@@ -249,12 +249,11 @@ def booking_remove(*, actor: User, booking: Booking, ip: str | None = None) -> B
     """Removing a service is its cancellation (000 § 12.1): it ends under its notice rule."""
     booking = Booking.objects.select_for_update().select_related("device").get(pk=booking.pk)
     on_behalf = require_booking_role(actor, booking.customer)
-    if booking.state == BookingState.ENDING:
-        raise ValidationError(_("Diese Leistung ist bereits gekündigt; sie endet am "
-                                "%(end)s.") % {"end": booking.effective_end.strftime("%d.%m.%Y")})
-    if booking.state == BookingState.ENDED:
-        raise ValidationError(_("Diese Leistung ist bereits beendet."))
-    preview = removal_preview(booking)
+    today = timezone.localdate()
+    refusal = booking_removal_refusal(booking, today=today)
+    if refusal is not None:
+        raise ValidationError(refusal)
+    preview = removal_preview(booking, received=today)
     booking.state = BookingState.ENDING
     booking.removal_received = preview.received
     booking.removed_by = actor
@@ -266,6 +265,23 @@ def booking_remove(*, actor: User, booking: Booking, ip: str | None = None) -> B
     notify(event="booking.removed", actor=actor, customer=booking.customer,
            context={"booking_ids": [booking.pk], "on_behalf": on_behalf})
     return booking
+
+
+def booking_removal_refusal(booking: Booking, *, today: date) -> str | None:
+    """Why ``booking`` cannot be removed (cancelled) on ``today``, or ``None`` if it can:
+    it is already cancelled or ended, or its notice rule allows no ordinary cancellation
+    (``portal.periods.notice_end`` says so). ``booking_remove`` refuses with it; pages offer
+    "Entfernen" only where it is ``None``."""
+    if booking.state == BookingState.ENDING:
+        return _("Diese Leistung ist bereits gekündigt; sie endet am %(end)s.") % {
+            "end": booking.effective_end.strftime("%d.%m.%Y")}
+    if booking.state == BookingState.ENDED:
+        return _("Diese Leistung ist bereits beendet.")
+    try:
+        notice_end(booking.notice_rule(), received=today, start=booking.term_start)
+    except CancellationNotAllowed as exc:
+        return str(exc)
+    return None
 
 
 def booking_withdrawal_refusal(booking: Booking, *, today: date) -> str | None:

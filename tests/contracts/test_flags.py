@@ -5,15 +5,30 @@ badge and its actions (``booking_rows``), the contract page's badge, booking and
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from contracts.catalogue import plans_seed
-from contracts.models import Booking, Contract, ContractStatus
+from contracts.models import (
+    Booking,
+    Contract,
+    ContractStatus,
+    Plan,
+    PlanFamily,
+    PlanUnit,
+)
 from contracts.selectors import booking_rows, contract_flags
-from contracts.services import booking_create, booking_remove, contract_cancel
+from contracts.services import (
+    booking_create,
+    booking_removal_refusal,
+    booking_remove,
+    contract_cancel,
+)
 from tests.factories import DeviceFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +61,30 @@ def test_booking_rows_flags_follow_the_state_and_the_services(booked):
     assert _flags(removed) == ("badge--warn", False, False, False, False, False, False)
     Booking.objects.filter(pk=removed.pk).update(state="ended")
     assert _flags(removed)[0] == ""
+
+
+def test_no_removal_offered_for_a_plan_that_rules_out_cancelling(world, booked,
+                                                                 verified_client):
+    admin, (cancellable, _) = booked
+    plan = Plan.objects.create(code="miete-3j", name="Software-Miete 3 Jahre",
+                               family=PlanFamily.ANTIVIRUS, tier="Miete",
+                               unit=PlanUnit.WORKSTATION, monthly_price=Decimal("20.00"),
+                               notice="3m", notice_anchor="none", min_term="36m", renewal="")
+    [locked] = booking_create(actor=admin, customer=cancellable.customer, plan=plan,
+                              devices=[DeviceFactory(customer=cancellable.customer)])
+    # Tier changes stay open; removing is not offered.
+    assert _flags(locked) == ("badge--ok", True, False, False, True, False, False)
+    body = verified_client(admin).get(reverse("contracts:contract")).content.decode()
+    assert reverse("contracts:remove", args=[cancellable.pk]) in body
+    assert reverse("contracts:remove", args=[locked.pk]) not in body
+    # The service refuses with the very message the predicate gives.
+    refusal = booking_removal_refusal(locked, today=timezone.localdate())
+    assert refusal.startswith("Eine ordentliche Kündigung ist für diese Leistung ausgeschlossen")
+    with pytest.raises(ValidationError) as exc:
+        booking_remove(actor=admin, booking=locked)
+    assert exc.value.messages == [refusal]
+    # ... and leaves the booking running as it was.
+    assert _flags(locked) == ("badge--ok", True, False, False, True, False, False)
 
 
 def test_contract_flags(booked):
