@@ -369,7 +369,10 @@ class DeviceAdmin(TenantScopedAdmin):
             has_counts=bool(device_import.counts), may_import=may_import,
             rows_truncated=len(rows) >= MESSAGES_KEPT,
             uploaded_by=person_label(request.user, device_import.created_by),
-            status=ImportStatus,
+            # Which outcome the page shows: flags, so that the template compares no states.
+            **{outcome.value: device_import.status == outcome for outcome in (
+                ImportStatus.PREVIEWED, ImportStatus.INVALID, ImportStatus.FAILED,
+                ImportStatus.DONE, ImportStatus.CANCELLED)},
             **job_progress(device_import, job_activity(IMPORT_FLOW, device_import)),
             may_confirm=may_import and device_import.status == ImportStatus.PREVIEWED,
             may_cancel=may_import and import_cancellable(device_import),

@@ -118,8 +118,8 @@ def test_contract_page_offers_booking_and_cancelling_only_while_active(world, bo
 
 
 #: The page templates whose decisions come from selector flags (the PDF templates are the
-#: documents' own; the admin's import page is Django admin's).
-FLAGGED_TEMPLATES = ("contracts", "devices", "devices/import")
+#: documents' own), the admin's import page among them.
+FLAGGED_TEMPLATES = ("contracts", "devices", "devices/import", "admin/devices/device")
 STATE_TEST = re.compile(r"\.(state|status|phase)\s*==|==\s*[\"'](active|ending|ended|stuck|"
                         r"queued|previewed|done|cancelled)[\"']")
 

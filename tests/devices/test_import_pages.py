@@ -170,3 +170,22 @@ def test_service_portal_and_admin_agree_on_what_can_be_cancelled(customer, admin
     else:
         with pytest.raises(ValidationError):
             device_import_cancel(actor=admin, device_import=device_import)
+
+
+
+ADMIN_OUTCOMES = [
+    (ImportStatus.UPLOADED, "Der Auftrag wartet auf einen freien Hintergrundprozess"),
+    (ImportStatus.PREVIEWED, "Vorschau: Bitte prüfen und bestätigen"),
+    (ImportStatus.INVALID, "Die Datei enthält Fehler"),
+    (ImportStatus.FAILED, "Der Import ist fehlgeschlagen"),
+    (ImportStatus.DONE, "Der Import wurde übernommen"),
+    (ImportStatus.CANCELLED, "Der Import wurde abgebrochen"),
+]
+
+
+@pytest.mark.parametrize(("status", "heading"), ADMIN_OUTCOMES)
+def test_admin_page_shows_the_outcome_of_each_state(customer, admin, staff, status, heading):
+    """The admin's import page decides by the flags its view passes (``queued``,
+    ``previewed``, ``invalid`` ...): the heading of its state and no other."""
+    text = text_of(admin_page(staff, stored_import(customer, admin, status)))
+    assert [shown for _, shown in ADMIN_OUTCOMES if shown in text] == [heading]
