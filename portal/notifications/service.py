@@ -97,13 +97,17 @@ def notification_batch_send(batch) -> dict[str, int]:
 
 
 def _attachment_ids(row: Notification, rule) -> list[int]:
-    """Documents are made once per ``notify`` call and shared by its rows."""
+    """Documents are made once per ``notify`` call and shared by its rows: the batch's rows
+    are locked while the first of them makes them, so a worker sending a sibling at the same
+    time waits and then finds their ids."""
     if row.document_ids or rule.attachments is None:
         return row.document_ids
-    sibling = (Notification.objects.filter(batch=row.batch).exclude(pk=row.pk)
-               .exclude(document_ids=[]).values_list("document_ids", flat=True).first())
-    ids = list(sibling) if sibling else list(rule.attachments(row))
-    Notification.objects.filter(batch=row.batch, document_ids=[]).update(document_ids=ids)
+    with transaction.atomic():
+        made = [ids for ids in (Notification.objects.select_for_update()
+                                .filter(batch=row.batch).order_by("pk")
+                                .values_list("document_ids", flat=True)) if ids]
+        ids = list(made[0]) if made else list(rule.attachments(row))
+        Notification.objects.filter(batch=row.batch, document_ids=[]).update(document_ids=ids)
     row.document_ids = ids
     return ids
 

@@ -3,16 +3,21 @@ contract summary downloaded from the contract page."""
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import date
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 
 from contracts.documents import BOOKING_CONFIRMATION, CONTRACT_SUMMARY
 from contracts.models import Contract
 from portal.documents.models import Document
 from portal.models import AccessLogEntry
+from portal.notifications.models import Notification
+from portal.notifications.service import notification_send
 from portal.roles import Role
 from tests.contracts.test_services import at, book, workstation
 from tests.factories import make_person
@@ -73,6 +78,63 @@ def test_booking_email_carries_the_confirmation_pdf_made_once(world, catalogue, 
     # The customer's name and the notice rule's words: umlauts drawn from the bundled font.
     assert {"ü", "ö", "ß", "&"} <= pdf_mapped_characters(stored)
     assert len(bookings) == 2
+
+
+def _booked_on_behalf(world, customer, catalogue) -> list[int]:
+    """Staff book on behalf: one ``notify`` call, three queued rows; their primary keys."""
+    make_person(Role.CUSTOMER_ADMIN, customer)
+    with at(date(2026, 3, 10)):
+        book(world["people"]["provider_staff"], customer, catalogue["mc-basis"],
+             [workstation(customer)], date(2026, 3, 10))
+    rows = list(Notification.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(rows) == 3 and Notification.objects.values("batch").distinct().count() == 1
+    return rows
+
+
+def _one_document_for_the_batch() -> None:
+    [document] = Document.objects.all()
+    assert set(Notification.objects.values_list("state", flat=True)) == {"sent"}
+    assert all(ids == [document.pk]
+               for ids in Notification.objects.values_list("document_ids", flat=True))
+
+
+def test_rows_of_one_batch_sent_one_by_one_share_one_document(world, catalogue, customer):
+    for pk in _booked_on_behalf(world, customer, catalogue):
+        assert notification_send(pk) == "sent"
+    _one_document_for_the_batch()
+    assert len(mail.outbox) == 3
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="DATABASE_URL is not set: the concurrent run needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_rows_of_one_batch_sent_at_once_make_the_document_once(world, catalogue, customer):
+    """Two workers on two rows of one batch: the second waits for the first's document."""
+    assert connection.vendor == "postgresql"
+    first, second, third = _booked_on_behalf(world, customer, catalogue)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def send(pk):
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            results.append(notification_send(pk))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=send, args=(pk,)) for pk in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert results == ["sent", "sent"]
+    assert notification_send(third) == "sent"
+    _one_document_for_the_batch()
 
 
 def test_confirmation_is_the_same_pdf_when_made_again(world, catalogue, customer):
