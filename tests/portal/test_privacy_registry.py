@@ -182,7 +182,8 @@ def test_the_command_lists_every_entry_with_its_strategies_and_retention():
     assert "`notes`: free_text, Freitext (kann Personen nennen)" in device
     assert "- Erase for a person: erase_mentions(references=['created_by'" in device
     assert "- Purge for a customer: delete_unless_protected(clears ['agent_id'" in device
-    assert "- Retention: 96m from Ende des Kalenderjahres der Rechnung" in device
+    assert "- Retention: 8 years from Ende des Kalenderjahres der Rechnung" in device
+    assert "- Retention: 90 days from Zugriff" in text
     booking = text.split("## contracts.Booking\n", 1)[1].split("\n## ", 1)[0]
     assert "- Purge for a customer: RETAIN" in booking
     user = text.split("## portal.User\n", 1)[1].split("\n## ", 1)[0]

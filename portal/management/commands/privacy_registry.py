@@ -27,13 +27,24 @@ Invitations have no table of their own: a signed link to the invited account (`p
 """
 
 
+def _duration(period) -> str:
+    """A period as a reader says it: 8 years, 90 days (the registry's own ``96m``/``90d``)."""
+    parts = []
+    years, months = divmod(period.months, 12)
+    for count, one, many in ((years, "year", "years"), (months, "month", "months"),
+                             (period.weeks, "week", "weeks"), (period.days, "day", "days")):
+        if count:
+            parts.append(f"{count} {one if count == 1 else many}")
+    return " ".join(parts)
+
+
 def _retention(entry: PrivacyEntry) -> str:
     retention = entry.retention
     if retention is None:
         return "none"
     start = f"{retention.starts} (period starts at the end of that calendar year)" \
         if retention.at_year_end else retention.starts
-    return f"{retention.period} from {start}; basis: {retention.basis}"
+    return f"{_duration(retention.period)} from {start}; basis: {retention.basis}"
 
 
 def _entry(entry: PrivacyEntry) -> list[str]:
