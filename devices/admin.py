@@ -12,25 +12,25 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import PAGE_VAR
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.forms.models import construct_instance
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from devices.admin_filters import RetiredFilter, SerialAtSeveralCustomersFilter, SignatureAgeFilter
+from devices.admin_imports import ROW_STATUS_LABELS, DeviceImportForm
 from devices.exporting import FORMATS, export_devices
 from devices.importing import CHANGED, INVALID, NEW, UNCHANGED
 from devices.models import Device, DeviceImport, ImportStatus
-from devices.selectors import job_progress, last_stale_signature_date, stale_signature
+from devices.selectors import job_progress
 from devices.services import (
     EDITABLE_FIELDS,
     IMPORT_FLOW,
@@ -45,79 +45,15 @@ from devices.services import (
     device_update,
     import_cancellable,
 )
-from portal.admin.base import ReadOnlyAdmin, TenantScopedAdmin, run_service_action
+from portal.admin.base import TenantScopedAdmin, run_service_action
 from portal.http import client_ip
 from portal.jobs import job_activity
 from portal.models import Organisation
-from portal.roles import OrganisationKind
-from portal.selectors import person_label, person_visible
-
-#: Labels of the row states an import reports (``devices.importing``).
-ROW_STATUS_LABELS = {NEW: _("neu"), CHANGED: _("geändert"), UNCHANGED: _("unverändert"),
-                     INVALID: _("fehlerhaft")}
+from portal.selectors import person_label
 
 
 def _perm(opts, action: str) -> str:
     return f"{opts.app_label}.{get_permission_codename(action, opts)}"
-
-
-# --- Filters ----------------------------------------------------------------------------------
-
-
-class RetiredFilter(admin.SimpleListFilter):
-    title = _("ausgemustert")
-    parameter_name = "retired"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("ja")), ("no", _("nein"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(retired_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(retired_at__isnull=True)
-        return queryset
-
-
-class SignatureAgeFilter(admin.SimpleListFilter):
-    title = _("Alter der Virensignatur")
-    parameter_name = "signature"
-
-    def lookups(self, request, model_admin):
-        return [("current", _("aktuell (höchstens 2 Arbeitstage alt)")),
-                ("stale", _("veraltet (älter als 2 Arbeitstage)")),
-                ("missing", _("fehlt"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "missing":
-            return queryset.filter(av_signature_date__isnull=True)
-        if self.value() == "stale":
-            return queryset.filter(stale_signature())
-        if self.value() == "current":
-            return queryset.filter(av_signature_date__gt=last_stale_signature_date())
-        return queryset
-
-
-class SerialAtSeveralCustomersFilter(admin.SimpleListFilter):
-    """Active devices whose serial is active at another customer as well: serials are unique
-    per customer only (docs/adr/0007), and staff should notice a device that moved without
-    being retired. Both sides of the comparison go through ``visible_to``: a partner's support
-    only ever finds pairs among the partner's own customers (rows it sees anyway), a customer
-    never finds any. One EXISTS subquery, whatever the number of rows."""
-
-    title = _("Seriennummer bei mehreren Kunden aktiv")
-    parameter_name = "serial_shared"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("ja"))]
-
-    def queryset(self, request, queryset):
-        if self.value() != "yes":
-            return queryset
-        twins = (Device.objects.visible_to(request.user)
-                 .filter(serial_number=OuterRef("serial_number"), retired_at__isnull=True)
-                 .exclude(customer=OuterRef("customer_id")))
-        return queryset.filter(Exists(twins), retired_at__isnull=True)
 
 
 # --- Devices ----------------------------------------------------------------------------------
@@ -393,69 +329,3 @@ class DeviceAdmin(TenantScopedAdmin):
                               gettext("Der Import wurde abgebrochen; es wurde nichts "
                                       "übernommen."), messages.SUCCESS)
         return HttpResponseRedirect(request.path)
-
-
-class DeviceImportForm(forms.Form):
-    customer = forms.ModelChoiceField(label=_("Kunde"), queryset=Organisation.objects.none())
-    file = forms.FileField(label=_("Datei"),
-                           help_text=_("CSV (UTF-8, Trennzeichen ; oder ,) oder XLSX, mit den "
-                                       "Spalten hostname, serial, kind und weiteren. Vor dem "
-                                       "Übernehmen sehen Sie eine Vorschau."))
-
-    def __init__(self, *args, user, admin_site, **kwargs):
-        super().__init__(*args, **kwargs)
-        field = self.fields["customer"]
-        # The same search as the device form (Device.customer), scoped by visible_to there.
-        field.widget = AutocompleteSelect(Device._meta.get_field("customer"), admin_site)
-        field.queryset = (Organisation.objects.visible_to(user)
-                          .filter(kind=OrganisationKind.CUSTOMER).order_by("name"))
-
-
-# --- Imports ----------------------------------------------------------------------------------
-
-
-@admin.register(DeviceImport)
-class DeviceImportAdmin(ReadOnlyAdmin):
-    list_display = ("file_name", "customer", "status_shown", "counts_summary", "uploaded_by",
-                    "created_at", "status_page")
-    list_filter = ("status", ("customer", admin.RelatedOnlyFieldListFilter))
-    list_select_related = ("customer", "created_by")
-    search_fields = ("file_name", "customer__name")
-    date_hierarchy = "created_at"
-    fields = ("file_name", "customer", "status_shown", "status_page", "counts_summary", "error",
-              "uploaded_by", "created_at", "file_format", "file_size", "file_sha256",
-              "rows_total", "finished_at", "attempts", "claimed_by", "claimed_at",
-              "heartbeat_at")
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            uploader_visible=person_visible(request.user, "created_by_id"))
-
-    @admin.display(description=_("Status"), ordering="status")
-    def status_shown(self, obj: DeviceImport) -> str:
-        """The status, and whether its job hangs (no sign of life: nothing runs)."""
-        if job_activity(IMPORT_FLOW, obj).phase == "stuck":
-            if obj.attempts < settings.PORTAL_JOB_MAX_ATTEMPTS:
-                return gettext("%(status)s – hängt, wird automatisch neu gestartet") % {
-                    "status": obj.get_status_display()}
-            return gettext("%(status)s – hängt, wird als fehlgeschlagen gekennzeichnet") % {
-                "status": obj.get_status_display()}
-        return obj.get_status_display()
-
-    @admin.display(description=_("Ergebnis"))
-    def counts_summary(self, obj: DeviceImport) -> str:
-        if not obj.counts:
-            return "–"
-        return ", ".join(f"{obj.counts.get(key, 0)} {label}"
-                         for key, label in ROW_STATUS_LABELS.items())
-
-    @admin.display(description=_("hochgeladen von"), ordering="created_by__last_name")
-    def uploaded_by(self, obj: DeviceImport) -> str:
-        return person_label(None, obj.created_by, visible=obj.uploader_visible)
-
-    @admin.display(description=_("Statusseite"))
-    def status_page(self, obj: DeviceImport) -> str:
-        return format_html('<a href="{}">{}</a>',
-                           reverse("admin:devices_device_import_status", args=[obj.public_id]),
-                           gettext("öffnen"))
