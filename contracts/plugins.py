@@ -1,6 +1,7 @@
 """What contracts plug into the core and into the device pages: the navigation entry, the
 costs card on the dashboard, the bookings of a device on its page, the login blocker of an
-ended contract, the demo catalogue, the daily end of due contracts (portal/registries.py) and
+ended contract, the demo catalogue, the daily end of due contracts (portal/registries.py), the
+change-notice kinds of prices and terms (portal/change_notices/kinds.py) and
 the e-mails about bookings and contracts (contracts/notifications.py), and which devices
 are under anti-virus management (devices/coverage.py)."""
 
@@ -12,8 +13,11 @@ from django.utils.translation import gettext_lazy
 from contracts.documents import BOOKING_CONFIRMATION, CONTRACT_SUMMARY
 from contracts.notifications import RULES as NOTIFICATION_RULES
 from devices.coverage import AvCoverage, av_coverage
+from portal.change_notices.kinds import NoticeKind
+from portal.change_notices.kinds import kinds as notice_kinds
 from portal.documents.kinds import DocumentKind, kinds
 from portal.notifications.registry import rules as notification_rules
+from portal.periods import Period
 from portal.registries import (
     PAGE_DASHBOARD,
     PAGE_DEVICE_DETAIL,
@@ -77,6 +81,27 @@ av_coverage.register(AvCoverage(key="contracts.av_management", condition=_av_man
 
 kinds.register(DocumentKind(BOOKING_CONFIRMATION, gettext_lazy("Buchungsbestätigung")))
 kinds.register(DocumentKind(CONTRACT_SUMMARY, gettext_lazy("Vertragsübersicht")))
+
+# Changes of prices and terms need an objection window (DOMAIN.md § 4); the windows are the
+# provider's settings (PORTAL_CHANGE_NOTICE_WINDOWS), these the defaults.
+_SILENCE = gettext_lazy("Widersprechen Sie nicht bis zum {deadline} im Portal, gilt die Änderung "
+                        "als angenommen.")
+for _code, _label, _window, _min_lead, _on_objection in (
+    ("price_increase", gettext_lazy("Preiserhöhung"), Period(weeks=4), None,
+     gettext_lazy("Widersprechen Sie, gelten die bisherigen Preise weiter; der Anbieter kann "
+                  "die betroffenen Leistungen dann kündigen.")),
+    ("terms_change", gettext_lazy("Änderung der Geschäftsbedingungen"), Period(weeks=2),
+     Period(weeks=2),
+     gettext_lazy("Widersprechen Sie, kann der Anbieter die betroffenen Leistungen nach Ablauf "
+                  "der Widerspruchsfrist beenden.")),
+    ("price_change_2m", gettext_lazy("Preis- oder Leistungsänderung (2 Monate)"),
+     Period(months=2), Period(months=2),
+     gettext_lazy("Widersprechen Sie, haben beide Seiten ein außerordentliches Kündigungsrecht "
+                  "mit einer Frist von 14 Tagen zum Tag der Änderung.")),
+):
+    notice_kinds.register(NoticeKind(code=_code, label=_label, window=_window,
+                                     min_lead=_min_lead, on_objection=_on_objection,
+                                     silence_text=_SILENCE))
 
 login_blockers.register(LoginBlocker(key="contracts.contract_ended", check=_contract_ended))
 

@@ -137,6 +137,13 @@ for _code, _label, _details in (
     ("document.created", _("Dokument erstellt"), ("kind", "sha256", "size")),
     ("document.integrity_failed", _("Dokument beschädigt (Prüfsumme stimmt nicht)"),
      ("sha256",)),
+    ("change_notice.issued", _("Änderungsmitteilung versendet"),
+     ("kind", "window", "received_on", "effective_on", "deadline", "subject")),
+    ("change_notice.delivered", _("Änderungsmitteilung per E-Mail zugestellt"),
+     ("notification",)),
+    ("change_notice.seen", _("Änderungsmitteilung im Portal geöffnet"), ()),
+    ("change_notice.objected", _("Änderung widersprochen"), ("kind", "deadline")),
+    ("change_notice.deemed_accepted", _("Änderung gilt als angenommen"), ("kind", "deadline")),
 ):
     audit_action_declare(_code, _label, details=_details)
 

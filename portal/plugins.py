@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from portal import privacy_entries  # noqa: F401 - the core's entries of the privacy registry
+from portal.change_notices import privacy as _change_notices_privacy  # noqa: F401 - notices
+from portal.change_notices.notifications import RULE as CHANGE_NOTICE_RULE
 from portal.documents import privacy as _documents_privacy  # noqa: F401 - stored documents
 from portal.notifications.registry import NotificationRule, rules, the_person
 from portal.registries import Job, NavItem, navigation, schedules
@@ -31,6 +33,14 @@ schedules.register(Job(
                 "marked failed after the last attempt.",
 ))
 
+schedules.register(Job(
+    name="portal.deem_accepted_change_notices",
+    func="portal.change_notices.tasks.deem_accepted_change_notices",
+    cron="10 0 * * *",
+    description="Change notices without objection are deemed accepted the day after their "
+                "objection deadline.",
+))
+
 
 def _mfa_reset_context(notification) -> dict:
     from portal.services.security import security_notice_context
@@ -41,3 +51,4 @@ def _mfa_reset_context(notification) -> dict:
 
 rules.register(NotificationRule(event="mfa.reset", template="security_notice",
                                 recipients=the_person, context=_mfa_reset_context))
+rules.register(CHANGE_NOTICE_RULE)

@@ -35,6 +35,7 @@ class NotificationRule:
     context: Callable[[Any], dict]  # notification row -> template context, in the job
     attachments: Callable[[Any], list[int]] | None = None  # row -> Document ids, in the job
     label: Any = None  # what the outbox shows; default: the audit label of the same code
+    on_sent: Callable[[Any], None] | None = None  # row -> None, in the transaction marking it sent
 
 
 def event_label(code: str) -> str:

@@ -156,6 +156,8 @@ def notification_send(pk) -> str:
                                details={"event": row.event, "template": row.template,
                                         "attempts": row.attempts,
                                         "documents": row.document_ids})
+            if rule.on_sent is not None:
+                rule.on_sent(row)
     if failure is not None:
         return _back_to_queue(claim, row, failure)
     return "sent"

@@ -312,6 +312,15 @@ LOGGING = {
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 SESSION_ENGINE = "portal.models.sessions"
 
+# --- Change notices (DOMAIN.md § 4) ------------------------------------------------------------
+#: Objection window per change-notice kind (portal/change_notices/kinds.py), e.g. "4w", "30d",
+#: "2m"; override in the environment as PORTAL_CHANGE_NOTICE_WINDOWS="price_increase=6w,...".
+PORTAL_CHANGE_NOTICE_WINDOWS = {
+    "subprocessor_change": "30d", "price_increase": "4w", "terms_change": "2w",
+    "price_change_2m": "2m",
+    **dict(item.split("=", 1) for item in env_list("PORTAL_CHANGE_NOTICE_WINDOWS")),
+}
+
 # --- Device inventory imports ---------------------------------------------------------------
 DEVICE_IMPORT_MAX_BYTES = env_int("DEVICE_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 DEVICE_IMPORT_MAX_ROWS = env_int("DEVICE_IMPORT_MAX_ROWS", 100_000)

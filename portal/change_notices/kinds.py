@@ -1,0 +1,57 @@
+"""The kinds of change notices, declared once by the app whose changes need them (like the
+document kinds): contracts declares price and terms changes, gdpr the sub-processor change.
+
+A kind carries its default objection window; the window in force is the provider's setting
+``PORTAL_CHANGE_NOTICE_WINDOWS`` (code -> period such as ``"4w"``), read when a notice is
+issued, so a provider can change it without a release (DOMAIN §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.functional import Promise
+
+from portal.periods import Period
+from portal.registries import Registry
+
+
+@dataclass(frozen=True)
+class NoticeKind:
+    code: str
+    label: str | Promise
+    window: Period  # default; PORTAL_CHANGE_NOTICE_WINDOWS[code] wins
+    on_objection: str | Promise  # what an objection leads to, stated in the notice
+    silence_text: str | Promise  # the consequence of silence; may use {deadline}
+    reason_required: bool = False
+    min_lead: Period | None = None  # the notice must be received this long before the change
+
+    def __post_init__(self) -> None:
+        for name in ("window", "min_lead"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Period):
+                raise ValueError(f"{name} of the notice kind {self.code!r} must be a Period.")
+
+    def current_window(self) -> Period:
+        """The window in force: the provider's setting, else the kind's default."""
+        configured = getattr(settings, "PORTAL_CHANGE_NOTICE_WINDOWS", {}).get(self.code)
+        return Period.parse(configured) if configured else self.window
+
+
+kinds: Registry[NoticeKind] = Registry(
+    "change_notice_kinds", key=lambda k: k.code, order=lambda k: str(k.label))
+
+
+def kind_get(code: str) -> NoticeKind:
+    """The declared kind of ``code``; an undeclared code is a programming error."""
+    if code not in kinds:
+        raise ValueError(f"change notice kind {code!r} is not declared; declare it in the "
+                         "plugins module of the app that issues it")
+    return kinds.get(code)
+
+
+def kind_label(code: str) -> str:
+    """The label of ``code``; a kind no longer declared shows its code."""
+    return str(kinds.get(code).label) if code in kinds else code
+
