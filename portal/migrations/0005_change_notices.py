@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from portal.groups import sync_after_migrating
+
 
 class Migration(migrations.Migration):
 
@@ -43,4 +45,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('decided_at__isnull', True), ('decision', 'pending')), models.Q(models.Q(('decision', 'pending'), _negated=True), ('decided_at__isnull', False)), _connector='OR'), name='change_notice_decided_has_decided_at'), models.CheckConstraint(condition=models.Q(('deadline__gte', models.F('received_on'))), name='change_notice_deadline_after_receipt')],
             },
         ),
+        migrations.RunPython(sync_after_migrating("portal"), migrations.RunPython.noop),
     ]

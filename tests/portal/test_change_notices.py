@@ -249,3 +249,54 @@ def test_first_seen_is_recorded_once_and_only_for_the_customers_people(world):
     notice.refresh_from_db()
     assert notice.first_seen_at == first
     assert AuditEvent.objects.filter(action="change_notice.seen").count() == 1
+
+
+# --- The staff admin -----------------------------------------------------------------------
+
+def _many_notices(customer, count: int) -> None:
+    """Rows for the list (the services are tested above; this is only volume)."""
+    ChangeNotice.objects.bulk_create(
+        ChangeNotice(customer=customer, kind="price_increase", title=f"Preise {i}", text="x",
+                     window="4w", received_on=date(2027, 4, 8), effective_on=date(2027, 6, 1),
+                     deadline=date(2027, 5, 7)) for i in range(count))
+
+
+def test_staff_admin_lists_notices_by_kind_label_with_flat_queries(world, verified_client,
+                                                                   django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client = verified_client(world["people"]["provider_staff"])
+    url = reverse("admin:portal_changenotice_changelist")
+    _many_notices(world["orgs"]["customer_a"], 10)
+    with CaptureQueriesContext(connection) as ten:
+        page = client.get(url)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Preiserhöhung" in body and ">price_increase<" not in body
+    _many_notices(world["orgs"]["customer_b"], 990)
+    with django_assert_num_queries(len(ten.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+def test_admin_is_read_only_and_scoped_to_the_partners_customers(world, verified_client):
+    from django.urls import reverse
+
+    [a, b] = _issue(world, sent_on=date(2027, 4, 8), effective_on=date(2027, 6, 1),
+                    customers=[world["orgs"]["customer_a"], world["orgs"]["customer_b"]])
+    staff = verified_client(world["people"]["provider_staff"])
+    assert staff.get(reverse("admin:portal_changenotice_change", args=[a.pk])).status_code == 200
+    assert staff.post(reverse("admin:portal_changenotice_delete", args=[a.pk]),
+                      {"post": "yes"}).status_code == 403
+    assert ChangeNotice.objects.filter(pk=a.pk).exists()
+    staff.logout()
+    partner = verified_client(world["people"]["partner_support"])
+    listing = partner.get(reverse("admin:portal_changenotice_changelist"))
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].result_list) == [a]
+    assert partner.get(reverse("admin:portal_changenotice_change",
+                               args=[b.pk])).status_code == 302
+    partner.logout()
+    customer = verified_client(world["people"]["customer_admin"])
+    assert customer.get(reverse("admin:portal_changenotice_changelist")).status_code == 302

@@ -400,6 +400,7 @@ def test_role_groups_carry_the_expected_permissions(db):
 
     support = _perms(Role.PARTNER_SUPPORT)
     assert support == {"portal.view_organisation", "portal.view_membership",
+                       "portal.view_changenotice",
                        "portal.view_user", "portal.add_user", "portal.change_user",
                        "devices.view_device", "devices.add_device", "devices.change_device",
                        "devices.import_device", "devices.export_device",

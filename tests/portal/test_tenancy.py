@@ -69,7 +69,7 @@ PARTNER_PERSONS = ["partner_support", "partner_support_b"]
 
 PORTAL_MODELS = {"portal.organisation", "portal.membership", "portal.user",
                  "portal.auditevent", "portal.accesslogentry", "portal.notification",
-                 "portal.document"}
+                 "portal.document", "portal.changenotice"}
 #: Every staff role works with the device inventory (changes: not the DPO, see below).
 DEVICE_MODELS = {"devices.device", "devices.deviceimport"}
 #: Every staff role sees the catalogue, contracts and bookings (changes: provider staff only).
@@ -84,12 +84,13 @@ if "orm" in settings.Q_CLUSTER:
 OPENABLE_CHANGELISTS = {
     "provider_admin": PORTAL_MODELS | DJANGO_Q_MODELS | DEVICE_MODELS | CONTRACT_MODELS,
     "provider_staff": {"portal.organisation", "portal.membership", "portal.user",
-                       "portal.notification", "portal.document"} | DEVICE_MODELS | CONTRACT_MODELS,
+                       "portal.notification", "portal.document", "portal.changenotice"}
+    | DEVICE_MODELS | CONTRACT_MODELS,
     "dpo": PORTAL_MODELS | DEVICE_MODELS | CONTRACT_MODELS,
-    "partner_support": {"portal.organisation", "portal.membership", "portal.user"}
-    | DEVICE_MODELS | CONTRACT_MODELS,
-    "partner_support_b": {"portal.organisation", "portal.membership", "portal.user"}
-    | DEVICE_MODELS | CONTRACT_MODELS,
+    "partner_support": {"portal.organisation", "portal.membership", "portal.user",
+                        "portal.changenotice"} | DEVICE_MODELS | CONTRACT_MODELS,
+    "partner_support_b": {"portal.organisation", "portal.membership", "portal.user",
+                          "portal.changenotice"} | DEVICE_MODELS | CONTRACT_MODELS,
 }
 CUSTOMER_KEYS = ("customer_a", "customer_b", "customer_direct")
 MARKER_ACTION = "test.tenancy"
