@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import checks
 from django.utils.functional import Promise
 
 from portal.periods import Period
@@ -55,3 +56,16 @@ def kind_label(code: str) -> str:
     """The label of ``code``; a kind no longer declared shows its code."""
     return str(kinds.get(code).label) if code in kinds else code
 
+
+@checks.register()
+def check_windows(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Every configured window must be a period (``manage.py check``, at start-up), so a typo
+    in the environment fails the deployment instead of the first notice sent."""
+    errors = []
+    for code, text in getattr(settings, "PORTAL_CHANGE_NOTICE_WINDOWS", {}).items():
+        try:
+            Period.parse(text)
+        except ValueError as exc:
+            errors.append(checks.Error(f"PORTAL_CHANGE_NOTICE_WINDOWS[{code!r}]: {exc}",
+                                       id="portal.E101"))
+    return errors

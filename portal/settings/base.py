@@ -318,7 +318,8 @@ SESSION_ENGINE = "portal.models.sessions"
 PORTAL_CHANGE_NOTICE_WINDOWS = {
     "subprocessor_change": "30d", "price_increase": "4w", "terms_change": "2w",
     "price_change_2m": "2m",
-    **dict(item.split("=", 1) for item in env_list("PORTAL_CHANGE_NOTICE_WINDOWS")),
+    **{code.strip(): window.strip() for code, _eq, window in
+       (item.partition("=") for item in env_list("PORTAL_CHANGE_NOTICE_WINDOWS"))},
 }
 
 # --- Device inventory imports ---------------------------------------------------------------

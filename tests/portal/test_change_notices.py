@@ -300,3 +300,28 @@ def test_admin_is_read_only_and_scoped_to_the_partners_customers(world, verified
     partner.logout()
     customer = verified_client(world["people"]["customer_admin"])
     assert customer.get(reverse("admin:portal_changenotice_changelist")).status_code == 302
+
+
+# --- The provider's windows ------------------------------------------------------------------
+
+def test_windows_come_from_the_environment_and_a_typo_fails_the_check():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from portal.change_notices.kinds import check_windows
+
+    env = {**os.environ, "PORTAL_CHANGE_NOTICE_WINDOWS": "price_increase=6w, terms_change = 3w"}
+    shown = subprocess.run(
+        [sys.executable, "-c", "import json, portal.settings.base as s; "
+                               "print(json.dumps(s.PORTAL_CHANGE_NOTICE_WINDOWS))"],
+        env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True).stdout
+    assert json.loads(shown) == {"subprocessor_change": "30d", "price_increase": "6w",
+                                 "terms_change": "3w", "price_change_2m": "2m"}
+    assert check_windows() == []
+    with override_settings(PORTAL_CHANGE_NOTICE_WINDOWS={"price_increase": "4 Wochen"}):
+        [error] = check_windows()
+    assert error.id == "portal.E101" and "price_increase" in error.msg
