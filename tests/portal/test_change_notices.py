@@ -4,12 +4,15 @@ object and until when, deemed acceptance, delivery by e-mail and first sight in 
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import date, datetime
 
 import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.test import override_settings
 
 from portal.change_notices.kinds import NoticeKind, kind_get, kinds
@@ -195,6 +198,42 @@ def test_deemed_acceptance_after_the_deadline_is_idempotent(world):
     assert AuditEvent.objects.filter(action="change_notice.deemed_accepted").count() == 1
     with pytest.raises(ValidationError, match="bereits entschieden"):
         change_notice_object(actor=world["people"]["customer_admin"], notice=past, reason="")
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="DATABASE_URL is not set: the concurrent run needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_deemed_acceptance_from_two_workers_decides_each_notice_once(world):
+    assert connection.vendor == "postgresql"
+    notices = _issue(world, sent_on=date(2027, 4, 8), effective_on=date(2027, 6, 1),
+                     customers=[world["orgs"][key] for key in
+                                ("customer_a", "customer_b", "customer_direct")])
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def run():
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            results.append(change_notices_deem_accepted(today=date(2027, 5, 8)))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run) for _i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert sorted(results) == [0, 3]
+    assert set(ChangeNotice.objects.values_list("decision", flat=True)) == {
+        NoticeDecision.DEEMED_ACCEPTED}
+    for notice in notices:
+        assert AuditEvent.objects.filter(action="change_notice.deemed_accepted",
+                                         target_id=str(notice.pk)).count() == 1
 
 
 def test_the_daily_job_is_scheduled():
