@@ -100,6 +100,15 @@ def test_terms_change_sent_less_than_two_weeks_before_it_takes_effect_is_refused
     assert notice.deadline == date(2027, 4, 15)
 
 
+def test_a_change_before_its_notice_or_to_a_partner_is_refused(world):
+    with pytest.raises(ValidationError, match="nicht vor dem Zugang"):
+        _issue(world, sent_on=date(2027, 4, 8), effective_on=date(2027, 4, 7))
+    with pytest.raises(ValidationError, match="nur an Kunden"):
+        _issue(world, sent_on=date(2027, 4, 8), effective_on=date(2027, 6, 1),
+               customers=[world["orgs"]["customer_a"], world["orgs"]["partner_a"]])
+    assert not ChangeNotice.objects.exists()  # the customer's notice went with the refusal
+
+
 @override_settings(PORTAL_CHANGE_NOTICE_WINDOWS={"price_increase": "6w"})
 def test_the_window_is_the_providers_setting(world):
     # 2027-04-08 + 6 weeks = 2027-05-20, a Thursday and no holiday.
