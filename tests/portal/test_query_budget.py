@@ -43,6 +43,7 @@ QUERY_BUDGET = {
     "portal.accesslogentry": 14,
     "portal.notification": 13,
     "portal.document": 13,
+    "portal.changenotice": 12,
     "django_q.schedule": 11,
     "django_q.success": 12,
     "django_q.failure": 12,
@@ -113,6 +114,20 @@ def _documents(world, n):
                                 filename=f"d{i}.pdf", file=f"documents/d{i}.pdf",
                                 sha256="0" * 64, size=1, created_at=timezone.now(),
                                 created_by=make_person(Role.CUSTOMER_ADMIN, org, mfa=False))
+
+
+def _change_notices(world, n):
+    from datetime import date
+
+    from portal.models import ChangeNotice
+
+    for i in range(n):
+        org = _customer_with_partner()
+        ChangeNotice.objects.create(
+            customer=org, kind="price_increase", title=f"Preise {i}", text="x", window="4w",
+            received_on=date(2027, 4, 8), effective_on=date(2027, 6, 1),
+            deadline=date(2027, 5, 7), decision="objected", decided_at=timezone.now(),
+            decided_by=make_person(Role.CUSTOMER_ADMIN, org, mfa=False))
 
 
 def _task(success: bool) -> Task:
@@ -235,6 +250,8 @@ PAGES: dict[str, tuple[str, Callable[[], str], Callable, Callable]] = {
                             _notifications, _shown_changelist),
     "portal.document": ("provider_admin", lambda: _changelist("portal.document"), _documents,
                         _shown_changelist),
+    "portal.changenotice": ("provider_admin", lambda: _changelist("portal.changenotice"),
+                            _change_notices, _shown_changelist),
     "django_q.schedule": ("provider_admin", lambda: _changelist("django_q.schedule"),
                           _schedules, _shown_changelist),
     "django_q.success": ("provider_admin", lambda: _changelist("django_q.success"),
