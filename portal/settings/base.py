@@ -300,6 +300,10 @@ PORTAL_PROVIDER_REGISTER = env("PORTAL_PROVIDER_REGISTER", "")
 PORTAL_PROVIDER_MANAGEMENT = env("PORTAL_PROVIDER_MANAGEMENT", "")
 PORTAL_PROVIDER_VAT_ID = env("PORTAL_PROVIDER_VAT_ID", "")
 PORTAL_PROVIDER_CONTACT = env("PORTAL_PROVIDER_CONTACT", "")
+#: The provider's data protection officer as the AVV names them (gdpr/avv.py): name, address,
+#: e-mail, separated by ";" (one line each in the AVV); empty: the provider's name, address and
+#: contact.
+PORTAL_DPO_CONTACT = env("PORTAL_DPO_CONTACT", "")
 
 LOGGING = {
     "version": 1,
