@@ -4,7 +4,6 @@ contract summary downloaded from the contract page."""
 from __future__ import annotations
 
 import os
-import threading
 from datetime import date
 
 import pytest
@@ -19,6 +18,7 @@ from portal.models import AccessLogEntry
 from portal.notifications.models import Notification
 from portal.notifications.service import notification_send
 from portal.roles import Role
+from tests.concurrency import run_at_once
 from tests.contracts.test_services import at, book, workstation
 from tests.factories import make_person
 from tests.outbox import deliver_queued
@@ -112,26 +112,7 @@ def test_rows_of_one_batch_sent_at_once_make_the_document_once(world, catalogue,
     """Two workers on two rows of one batch: the second waits for the first's document."""
     assert connection.vendor == "postgresql"
     first, second, third = _booked_on_behalf(world, customer, catalogue)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def send(pk):
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            results.append(notification_send(pk))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=send, args=(pk,)) for pk in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    results = run_at_once(lambda: notification_send(first), lambda: notification_send(second))
     assert results == ["sent", "sent"]
     assert notification_send(third) == "sent"
     _one_document_for_the_batch()

@@ -4,7 +4,6 @@ withdraw, change tier, cancel, terminate, the daily end job and the login block 
 from __future__ import annotations
 
 import os
-import threading
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -39,6 +38,7 @@ from contracts.services import (
 )
 from portal.models import AuditEvent
 from portal.periods import BERLIN, purge_schedule
+from tests.concurrency import run_at_once
 from tests.factories import PASSWORD, DeviceFactory
 from tests.outbox import deliver_queued
 
@@ -509,26 +509,8 @@ def test_contracts_end_due_from_two_threads_ends_each_row_once(world, catalogue)
         with at(date(2026, 6, 1)):
             contracts.append(contract_cancel(actor=people,
                                              contract=Contract.objects.get(customer=org)))
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def run():
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            results.append(contracts_end_due(today=date(2026, 7, 1)))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run) for _i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    results = run_at_once(lambda: contracts_end_due(today=date(2026, 7, 1)),
+                          lambda: contracts_end_due(today=date(2026, 7, 1)))
     assert sum(r["bookings"] for r in results) == 15
     assert sum(r["contracts"] for r in results) == 3
     for booking in Booking.objects.all():

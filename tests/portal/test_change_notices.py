@@ -5,7 +5,6 @@ object and until when, deemed acceptance, delivery by e-mail and first sight in 
 from __future__ import annotations
 
 import os
-import threading
 from datetime import date, datetime
 
 import pytest
@@ -26,6 +25,7 @@ from portal.change_notices.services import (
 from portal.models import AuditEvent, ChangeNotice, NoticeDecision
 from portal.periods import BERLIN, Period
 from portal.registries import schedules
+from tests.concurrency import run_at_once
 from tests.outbox import deliver_queued
 
 SUBPROCESSOR = "subprocessor_change"
@@ -217,26 +217,8 @@ def test_deemed_acceptance_from_two_workers_decides_each_notice_once(world):
     notices = _issue(world, sent_on=date(2027, 4, 8), effective_on=date(2027, 6, 1),
                      customers=[world["orgs"][key] for key in
                                 ("customer_a", "customer_b", "customer_direct")])
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def run():
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            results.append(change_notices_deem_accepted(today=date(2027, 5, 8)))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run) for _i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    results = run_at_once(lambda: change_notices_deem_accepted(today=date(2027, 5, 8)),
+                          lambda: change_notices_deem_accepted(today=date(2027, 5, 8)))
     assert sorted(results) == [0, 3]
     assert set(ChangeNotice.objects.values_list("decision", flat=True)) == {
         NoticeDecision.DEEMED_ACCEPTED}
