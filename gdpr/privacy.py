@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from portal.privacy import RETAIN, Category, PrivacyEntry, Retention, exempt, register, years
+from portal.privacy import (
+    RETAIN,
+    Category,
+    PrivacyEntry,
+    Retention,
+    erase_mentions,
+    exempt,
+    mentions,
+    register,
+    years,
+)
 
 AVV_EVIDENCE_RETENTION = Retention(
     basis="Art. 28 Abs. 9, Art. 5 Abs. 2 DSGVO (Nachweis der Auftragsverarbeitung); §§ 195, "
@@ -44,4 +54,45 @@ register(PrivacyEntry(
         "stays with it, the account is pseudonymised on erasure.",
 ))
 
+register(PrivacyEntry(
+    model="gdpr.ObjectionCase",
+    fields={"resolved_by": Category.REFERENCE, "resolution_note": Category.FREE_TEXT},
+    export_fields=("pk", "customer__name", "notice__title", "opened_at", "resolution",
+                   "resolution_note", "resolved_at", "resolved_by"),
+    person=lambda user: Q(resolved_by=user) | mentions(user, "resolution_note"),
+    customer=lambda customer: Q(customer=customer),
+    erase=erase_mentions(references=("resolved_by",), free_text=("resolution_note",)),
+    purge=RETAIN, retention=AVV_EVIDENCE_RETENTION, order=930,
+    why="How an objection to a sub-processor change ended is evidence of the processing "
+        "terms, kept as the acceptances are. Erasure clears who resolved it and redacts the "
+        "person from the note.",
+))
+
+register(PrivacyEntry(
+    model="gdpr.ProcessingReview",
+    fields={"reviewer": Category.REFERENCE, "notes": Category.FREE_TEXT},
+    export_fields=("pk", "record__name", "reviewed_on", "outcome", "notes", "reviewer"),
+    person=lambda user: Q(reviewer=user) | mentions(user, "notes"),
+    customer=lambda customer: Q(record__customer=customer),
+    erase=erase_mentions(references=("reviewer",), free_text=("notes",)),
+    purge=RETAIN, retention=AVV_EVIDENCE_RETENTION, order=920,
+    why="The DPO's reviews prove that the records were kept up to date (Art. 5 Abs. 2, "
+        "Art. 30 DSGVO). Erasure clears the reviewer and redacts the person from the notes.",
+))
+
+exempt("gdpr.ProcessingRecord", "describes processing (purposes, categories, recipients), "
+                                "names no person")
+register(PrivacyEntry(
+    model="gdpr.SubProcessor",
+    fields={"created_by": Category.REFERENCE},
+    not_personal={"name": "a company the provider engages",
+                  "location": "the company's place of processing",
+                  "data_categories": "categories, no people"},
+    export_fields=("pk", "name", "valid_from", "valid_to", "created_by"),
+    person=lambda user: Q(created_by=user),
+    erase=erase_mentions(references=("created_by",)),
+    purge=RETAIN, retention=AVV_EVIDENCE_RETENTION, order=950,
+    why="The register is part of the AVV text customers accepted; who entered a row is "
+        "cleared on erasure.",
+))
 exempt("gdpr.TomMeasure", "the provider's security measures (AVV section 4), no people")

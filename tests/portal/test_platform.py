@@ -394,8 +394,9 @@ def test_role_groups_carry_the_expected_permissions(db):
     dpo = _perms(Role.DPO)
     assert {"portal.view_auditevent", "portal.view_accesslogentry", "portal.view_user",
             "portal.view_organisation"} <= dpo
+    # Read-only on business data; the DPO writes only reviews and objection-case resolutions.
     assert not {p for p in dpo if not p.split(".")[1].startswith("view_")} - {
-        "devices.export_device"}
+        "devices.export_device", "gdpr.add_processingreview", "gdpr.change_objectioncase"}
     assert "devices.change_device" not in dpo and "devices.import_device" not in dpo
 
     support = _perms(Role.PARTNER_SUPPORT)
@@ -405,7 +406,8 @@ def test_role_groups_carry_the_expected_permissions(db):
                        "devices.view_device", "devices.add_device", "devices.change_device",
                        "devices.import_device", "devices.export_device",
                        "devices.view_deviceimport", "contracts.view_plan",
-                       "contracts.view_contract", "contracts.view_booking"}
+                       "contracts.view_contract", "contracts.view_booking",
+                       "gdpr.view_avvacceptance"}
 
     assert _perms(Role.CUSTOMER_ADMIN) == set()
     assert _perms(Role.CUSTOMER_MEMBER) == set()

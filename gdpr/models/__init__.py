@@ -1,0 +1,23 @@
+"""The gdpr app's models: the AVV with its TOMs and acceptances, the sub-processor register
+with the objection cases, and the records of processing activities with their reviews."""
+
+from gdpr.models.avv import (  # noqa: F401
+    AvvAcceptance,
+    AvvStatus,
+    AvvVersion,
+    Frozen,
+    TomCategory,
+    TomMeasure,
+)
+from gdpr.models.records import (  # noqa: F401
+    ProcessingRecord,
+    ProcessingReview,
+    RecordKind,
+    ReviewOutcome,
+)
+from gdpr.models.subprocessors import (  # noqa: F401
+    CaseResolution,
+    ObjectionCase,
+    Safeguard,
+    SubProcessor,
+)
