@@ -8,7 +8,9 @@ issued, so a provider can change it without a release (DOMAIN §4).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core import checks
@@ -27,6 +29,9 @@ class NoticeKind:
     silence_text: str | Promise  # the consequence of silence; may use {deadline}
     reason_required: bool = False
     min_lead: Period | None = None  # the notice must be received this long before the change
+    #: ``on_objected(notice=..., actor=...)``: what the issuing app does about an objection
+    #: (e.g. open a DPO case), called inside the objection's transaction.
+    on_objected: Callable[..., Any] | None = None
 
     def __post_init__(self) -> None:
         for name in ("window", "min_lead"):

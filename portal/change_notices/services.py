@@ -126,7 +126,8 @@ def change_notice_object(*, actor, notice: ChangeNotice, reason: str) -> ChangeN
         refusal = change_notice_objection_refusal(notice)
         if refusal:
             raise ValidationError(refusal)
-        if kind_get(notice.kind).reason_required and not reason:
+        notice_kind = kind_get(notice.kind)
+        if notice_kind.reason_required and not reason:
             raise ValidationError({"reason": _("Bitte begründen Sie Ihren Widerspruch.")})
         notice.decision = NoticeDecision.OBJECTED
         notice.decided_at = timezone.now()
@@ -136,6 +137,8 @@ def change_notice_object(*, actor, notice: ChangeNotice, reason: str) -> ChangeN
         audit_event_record(actor=actor, action="change_notice.objected", target=notice,
                            details={"kind": notice.kind,
                                     "deadline": notice.deadline.isoformat()})
+        if notice_kind.on_objected is not None:
+            notice_kind.on_objected(notice=notice, actor=actor)
     return notice
 
 

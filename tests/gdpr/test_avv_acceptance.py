@@ -64,7 +64,7 @@ def test_the_unique_constraint_decides_a_race_of_the_same_person(world, publishe
                                                                  monkeypatch):
     _accept(world, published)
     # The second request passed the existence check before the first one committed.
-    monkeypatch.setattr("gdpr.services.AvvAcceptance.objects.filter",
+    monkeypatch.setattr("gdpr.services.avv.AvvAcceptance.objects.filter",
                         lambda **kw: AvvAcceptance.objects.none())
     with pytest.raises(ValidationError, match="bereits"):
         _accept(world, published)

@@ -168,6 +168,34 @@ def test_objection_without_reason_is_refused_where_the_kind_requires_one(world,
     assert price.decision == NoticeDecision.OBJECTED
 
 
+def test_the_issuing_apps_hook_runs_inside_the_objection(world):
+    """A kind's ``on_objected`` (gdpr opens a DPO case) runs in the objection's transaction:
+    when it fails, the objection is not stored either."""
+    seen = []
+
+    def hook(*, notice, actor):
+        seen.append((notice.decision, actor))
+        if notice.reason == "scheitern":
+            raise RuntimeError("hook failed")
+
+    kinds.register(NoticeKind(code="hooked", label="Test", window=Period(weeks=2),
+                              on_objection="", silence_text="", on_objected=hook))
+    try:
+        first, second = (_issue(world, "hooked", sent_on=date(2027, 4, 8),
+                                effective_on=date(2027, 6, 1))[0] for _ in range(2))
+        admin = world["people"]["customer_admin"]
+        with _at(date(2027, 4, 9)):
+            change_notice_object(actor=admin, notice=first, reason="nein")
+            with pytest.raises(RuntimeError):
+                change_notice_object(actor=admin, notice=second, reason="scheitern")
+    finally:
+        kinds.unregister("hooked")
+    assert seen == [(NoticeDecision.OBJECTED, admin)] * 2
+    second.refresh_from_db()
+    assert second.decision == NoticeDecision.PENDING
+    assert AuditEvent.objects.filter(action="change_notice.objected").count() == 1
+
+
 @pytest.mark.parametrize("person", ["customer_member", "partner_support", "provider_staff",
                                     "provider_admin", "customer_admin_b"])
 def test_only_the_customers_admin_may_object(world, person):

@@ -1,0 +1,1 @@
+"""The gdpr app in the staff admin, one module per topic; the DPO's start page is ``dpo``."""

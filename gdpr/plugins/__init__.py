@@ -1,0 +1,2 @@
+"""What gdpr plugs into the core (portal/registries.py and the other core registries), one
+module per topic; ``portal.registries.autodiscover`` imports this package."""
