@@ -20,17 +20,24 @@ from gdpr.models import AvvVersion, TomCategory, TomMeasure
 from portal.notifications.identity import provider_identity
 
 TEMPLATE = "gdpr/avv/avv_de.html"
+READING_TEMPLATES = {"en": "gdpr/avv/avv_en.html"}
 
 
 def tom_snapshot(version: AvvVersion) -> list[dict]:
     """The version's TOMs as JSON: every category a–h with its measures in order."""
     measures: dict[str, list[str]] = {category.value: [] for category in TomCategory}
+    english: dict[str, list[str]] = {category.value: [] for category in TomCategory}
     for measure in TomMeasure.objects.filter(version=version).order_by("category", "order",
                                                                        "id"):
         measures[measure.category].append(measure.text)
+        english[measure.category].append(measure.text_en or "")
     with translation.override("de"):
-        return [{"category": category.value, "label": str(category.label),
-                 "measures": measures[category.value]} for category in TomCategory]
+        snapshot = [{"category": category.value, "label": str(category.label),
+                     "measures": measures[category.value]} for category in TomCategory]
+    for category in snapshot:
+        if any(english[category["category"]]):
+            category["measures_en"] = english[category["category"]]
+    return snapshot
 
 
 def dpo_contact_lines() -> list[str]:
@@ -72,3 +79,35 @@ def avv_text_of(version: AvvVersion) -> str:
     if version.is_published:
         return version.text_de
     return avv_render(label=version.label, toms=tom_snapshot(version))
+
+
+def _reading_toms(toms: Sequence[dict]) -> list[dict]:
+    """The TOM snapshot for a reading version: category labels in the active language, each
+    measure in its English wording where one was entered, else the binding German one."""
+    labels = {category.value: str(category.label) for category in TomCategory}
+    result = []
+    for category in toms:
+        english = category.get("measures_en") or []
+        measures = [english[i] if i < len(english) and english[i] else text
+                    for i, text in enumerate(category["measures"])]
+        result.append({"category": category["category"],
+                       "label": labels.get(category["category"], category["label"]),
+                       "measures": measures})
+    return result
+
+
+def avv_reading_html(version: AvvVersion, lang: str, *,
+                     subprocessors: Iterable[dict] = ()) -> str:
+    """The AVV for reading in ``lang``: German is the binding text itself (frozen once
+    published); another language renders the same data (TOM snapshot, sub-processors,
+    provider, DPO) with its reading template. Never hashed, never accepted: the page says
+    that the German text binds."""
+    template = READING_TEMPLATES.get(lang)
+    if template is None:
+        return avv_text_of(version)
+    toms = version.toms if version.is_published else tom_snapshot(version)
+    with translation.override(lang):
+        return render_to_string(template, {
+            "label": version.label, "provider": provider_identity(),
+            "dpo_lines": dpo_contact_lines(), "toms": _reading_toms(toms),
+            "subprocessors": list(subprocessors)})

@@ -94,6 +94,10 @@ class TomMeasure(models.Model):
                                 on_delete=models.CASCADE, related_name="measures")
     category = models.CharField(_("Kategorie"), max_length=1, choices=TomCategory.choices)
     text = models.TextField(_("Maßnahme"))
+    # null: SQLite adds a nullable column in place; a NOT NULL one would rebuild the table
+    # and drop its triggers (migration 0002).
+    text_en = models.TextField(_("Maßnahme (englische Lesefassung)"), null=True, blank=True,
+                               help_text=_("Optional; verbindlich ist der deutsche Text."))
     order = models.PositiveSmallIntegerField(_("Reihenfolge"), default=0)
 
     class Meta:

@@ -1,2 +1,4 @@
 """What gdpr plugs into the core (portal/registries.py and the other core registries), one
 module per topic; ``portal.registries.autodiscover`` imports this package."""
+
+from gdpr.plugins import documents  # noqa: F401, E402
