@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from portal.registries import PAGE_ADMIN_INDEX, sections_for
 from portal.roles import STAFF_ROLES
 from portal.selectors import person_label, visible_person_ids
 from portal.tenancy import role_of
@@ -132,6 +133,7 @@ class PortalAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         return super().index(request, {"recent_actions": recent_actions(request.user),
+                                       "sections": sections_for(PAGE_ADMIN_INDEX, request),
                                        **(extra_context or {})})
 
     def login(self, request, extra_context=None):

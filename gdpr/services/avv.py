@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gdpr.avv import avv_render, avv_sha256, tom_snapshot
-from gdpr.models import AvvAcceptance, AvvStatus, AvvVersion
+from gdpr.models import AvvAcceptance, AvvStatus, AvvVersion, TomMeasure
 from portal.roles import Role
 from portal.services.audit import audit_event_record
 from portal.tenancy import membership_of
@@ -32,10 +32,8 @@ def current_avv() -> AvvVersion | None:
 def avv_version_publish(*, actor, version: AvvVersion) -> AvvVersion:
     """Render the draft, freeze its text, TOM snapshot and SHA-256; from now on it is current.
     Only a provider admin publishes (``actor=None``: the system, e.g. the demo seed)."""
-    membership = membership_of(actor) if actor is not None else None
-    if actor is not None and (membership is None or membership.role != Role.PROVIDER_ADMIN):
-        raise PermissionDenied(_("AVV-Versionen veröffentlicht nur ein Administrator des "
-                                 "Anbieters."))
+    _require_provider_admin(actor, _("AVV-Versionen veröffentlicht nur ein Administrator des "
+                                     "Anbieters."))
     with transaction.atomic():
         version = AvvVersion.objects.select_for_update().get(pk=version.pk)
         if version.is_published:
@@ -55,6 +53,36 @@ def avv_version_publish(*, actor, version: AvvVersion) -> AvvVersion:
         audit_event_record(actor=actor, action="avv.published", target=version,
                            details={"label": version.label, "sha256": version.sha256})
     return version
+
+
+def _require_provider_admin(actor, message: str) -> None:
+    membership = membership_of(actor) if actor is not None else None
+    if actor is not None and (membership is None or membership.role != Role.PROVIDER_ADMIN):
+        raise PermissionDenied(message)
+
+
+def avv_version_draft_from(*, actor, source: AvvVersion, label: str) -> AvvVersion:
+    """A new draft ``label`` with the TOMs of ``source`` (its frozen snapshot when published),
+    to be edited and published as the next version. Only a provider admin."""
+    _require_provider_admin(actor, _("AVV-Entwürfe legt nur ein Administrator des Anbieters "
+                                     "an."))
+    label = (label or "").strip()
+    toms = source.toms if source.is_published else tom_snapshot(source)
+    with transaction.atomic():
+        draft = AvvVersion(label=label)
+        draft.full_clean()
+        draft.save()
+        measures = []
+        for category in toms:
+            english = category.get("measures_en") or []
+            for order, text in enumerate(category["measures"]):
+                measures.append(TomMeasure(
+                    version=draft, category=category["category"], order=order, text=text,
+                    text_en=(english[order] if order < len(english) else "") or None))
+        TomMeasure.objects.bulk_create(measures)
+        audit_event_record(actor=actor, action="avv.drafted", target=draft,
+                           details={"label": label, "from": source.label})
+    return draft
 
 
 def avv_may_accept(actor, customer) -> bool:
