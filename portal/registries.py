@@ -8,6 +8,7 @@ registries"). Core iterates them and never names an app; each app fills them fro
 - :data:`login_blockers`: reasons a person may not log in (e.g. the contract has ended).
 - :data:`demo_seeders`: demo data of an app, run by ``seed_demo`` after the demo people exist.
 - :data:`navigation`: the entries of the main navigation.
+- :data:`banners`: notes shown on top of every portal page (e.g. a contract to accept).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class Registry(Generic[T]):
 #: The pages that show sections, with the keyword arguments their sections' context gets.
 PAGE_DASHBOARD = "dashboard"  # context(request) -> dict | None
 PAGE_DEVICE_DETAIL = "device_detail"  # context(request, device=Device) -> dict | None
+PAGE_ADMIN_INDEX = "admin_index"  # context(request) -> dict | None; e.g. the DPO's start page
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,33 @@ def navigation_for(request, membership) -> list[dict]:
                    else request.path == url)
         entries.append({"key": item.key, "label": item.label, "url": url, "current": current})
     return entries
+
+
+# --- banners ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Banner:
+    """A note on top of every portal page. ``context(request)`` returns ``None`` to stay
+    hidden, or a dict with ``message`` and optionally ``url`` and ``link_label``; it runs on
+    every page, so it must be cheap (at most one query) and cache nothing across requests."""
+
+    key: str
+    context: Callable[..., dict | None]
+    order: int = 100
+
+
+banners: Registry[Banner] = Registry("banners", key=lambda b: b.key,
+                                     order=lambda b: (b.order, b.key))
+
+
+def banners_for(request) -> list[dict]:
+    """The banners that have something to say on this request, in their order."""
+    shown = []
+    for banner in banners:
+        data = banner.context(request)
+        if data is not None:
+            shown.append({"key": banner.key, **data})
+    return shown
 
 
 def autodiscover() -> None:
