@@ -1,6 +1,7 @@
 """Benchmark of the document service: the booking confirmation (PDF/A-3b) and the contract
-summary of a customer with 10 bookings, each made RUNS times through the service
-(``booking_confirmation_create`` / ``contract_summary_create``: context, template, bundled fonts,
+summary of a customer with 10 bookings, and the accepted AVV with its evidence page (PDF/A-3b,
+the demo's TOMs), each made RUNS times through the service (``booking_confirmation_create`` /
+``contract_summary_create`` / ``avv_pdf_create``: context, template, bundled fonts,
 checked fetcher, reproducible PDF, storage, SHA-256, audit row) against a bare
 ``weasyprint.HTML(string=html).write_pdf()`` of the very same HTML, measured in the same run.
 
@@ -42,6 +43,34 @@ def _world():
     return customer, admin, bookings
 
 
+def _avv_acceptance(customer, admin):
+    from django.db import transaction
+
+    from gdpr.demo import TOMS
+    from gdpr.models import AvvVersion, TomMeasure
+    from gdpr.services.avv import avv_accept, avv_version_publish
+
+    version = AvvVersion.objects.create(label="2026-1")
+    TomMeasure.objects.bulk_create([
+        TomMeasure(version=version, category=category, order=order, text=text)
+        for category, measures in TOMS.items() for order, (text, _en) in enumerate(measures)])
+    with transaction.atomic():
+        version = avv_version_publish(actor=None, version=version)
+        return avv_accept(actor=admin, customer=customer, version=version,
+                          sha256_seen=version.sha256, ip="192.0.2.7",
+                          user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")
+
+
+def _fresh_avv(admin, acceptance):
+    """The AVV PDF rendered anew: the stored one of the acceptance is set aside first (the
+    service otherwise serves it from the store)."""
+    from gdpr.documents import AVV_DOCUMENT, avv_pdf_create
+    from portal.documents.models import Document
+
+    Document.objects.filter(kind=AVV_DOCUMENT).update(filename="bench-previous.pdf")
+    return avv_pdf_create(actor=admin, acceptance=acceptance)
+
+
 def _capture_html(make) -> str:
     """The HTML the service renders for ``make()`` (the bare render gets the same)."""
     from portal.documents import render
@@ -81,12 +110,14 @@ def bench() -> dict[str, tuple[float, float, int]]:
     from contracts.documents import booking_confirmation_create, contract_summary_create
 
     customer, admin, bookings = _world()
+    acceptance = _avv_acceptance(customer, admin)
     issued = timezone.now()
     makers = {
         "booking confirmation (PDF/A-3b)": lambda: booking_confirmation_create(
             actor=admin, customer=customer, bookings=bookings, issued=issued),
         "contract summary": lambda: contract_summary_create(
             actor=admin, contract=bookings[0].contract, lang="de"),
+        "accepted AVV (PDF/A-3b)": lambda: _fresh_avv(admin, acceptance),
     }
     results = {}
     for name, make in makers.items():
