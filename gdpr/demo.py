@@ -1,0 +1,123 @@
+"""The gdpr demo data (issue 10 "Done when"): a published AVV version with TOMs a–h (after
+seed 002 §23, section 4, adapted to a managed-IT provider), acceptances by some customers'
+admins — not by Bäckerei Schröder's, so the demo shows the banner and the acceptance — the
+sub-processor register with one pending change, and the records of processing with one
+review overdue. Idempotent: ``seed_demo`` runs any number of times."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from gdpr.models import AvvAcceptance, AvvStatus, AvvVersion, TomMeasure
+from gdpr.services.avv import avv_accept, avv_version_publish
+from portal.models import Membership
+from portal.roles import Role
+
+DEMO_VERSION = "2026-1"
+
+#: Category -> measures (German binding wording, English reading wording).
+TOMS: dict[str, list[tuple[str, str]]] = {
+    "a": [
+        ("Der Zugang zu den Büroräumen ist nur mit Sicherheitsschlüssel oder Transponder "
+         "möglich; nur feste Beschäftigte erhalten ihn.",
+         "The offices can only be entered with a security key or transponder, issued only "
+         "to permanent employees."),
+        ("Besucher melden sich am Empfang an und werden begleitet.",
+         "Visitors register at reception and are accompanied."),
+        ("Die Server stehen in einem nach ISO 27001 zertifizierten Rechenzentrum in Frankfurt "
+         "am Main mit Zutrittskontrolle, Videoüberwachung, USV und Notstrom.",
+         "The servers are housed in an ISO 27001 certified data centre in Frankfurt am Main "
+         "with access control, video surveillance, UPS and emergency power."),
+    ],
+    "b": [
+        ("Rollenbasiertes Berechtigungsmodell; jede Person hat ein eigenes Konto.",
+         "Role-based permissions; every person has their own account."),
+        ("Zwei-Faktor-Anmeldung für alle Konten im Kundenportal, in der Verwaltung und auf "
+         "den Fernwartungswerkzeugen.",
+         "Two-factor login for every account in the customer portal, the administration and "
+         "the remote-maintenance tools."),
+        ("Vorgaben zur Passwortlänge und -komplexität; Sperre nach wiederholten Fehlversuchen.",
+         "Password length and complexity rules; lock-out after repeated failed attempts."),
+        ("Firewalls, Virenschutz und Angriffserkennung im Firmennetz.",
+         "Firewalls, anti-virus and intrusion detection in the company network."),
+    ],
+    "c": [
+        ("Übertragungen zu Kundensystemen und Partnern ausschließlich verschlüsselt (TLS, "
+         "VPN, SSH).",
+         "Transfers to customer systems and partners only encrypted (TLS, VPN, SSH)."),
+        ("Datenträger werden verschlüsselt und nach Gebrauch nach DIN 66399 vernichtet.",
+         "Storage media are encrypted and destroyed after use per DIN 66399."),
+        ("Datenabrufe und Übermittlungen werden protokolliert.",
+         "Data retrievals and transfers are logged."),
+    ],
+    "d": [
+        ("Zugriffe von Kunden und Administratoren auf personenbezogene Daten werden "
+         "automatisch protokolliert und 90 Tage aufbewahrt.",
+         "Access by customers and administrators to personal data is logged automatically "
+         "and kept for 90 days."),
+        ("Jede Änderung im Portal wird mit Person und Zeitpunkt im Audit-Protokoll erfasst.",
+         "Every change in the portal is recorded with person and time in the audit trail."),
+    ],
+    "e": [
+        ("Verarbeitung nur auf dokumentierte Weisung des Auftraggebers (Ticket oder Portal).",
+         "Processing only on the controller's documented instruction (ticket or portal)."),
+        ("Unterauftragsverarbeiter werden sorgfältig ausgewählt und vertraglich gebunden.",
+         "Sub-processors are chosen carefully and bound by contract."),
+        ("Kontrollrechte des Auftraggebers.", "The controller's rights of inspection."),
+    ],
+    "f": [
+        ("Tägliche Sicherungen, verschlüsselt und an einem zweiten Standort in der EU.",
+         "Daily backups, encrypted and at a second site in the EU."),
+        ("Redundante Systeme, Überwachung rund um die Uhr, regelmäßige "
+         "Wiederherstellungstests.",
+         "Redundant systems, round-the-clock monitoring, regular restore tests."),
+    ],
+    "g": [
+        ("Jeder Datensatz ist seinem Kunden zugeordnet (Mandantentrennung) und wird keinem "
+         "anderen Kunden angezeigt.",
+         "Every record belongs to its customer (tenant separation) and is never shown to "
+         "another customer."),
+        ("Test-, Entwicklungs- und Produktivsysteme sind getrennt.",
+         "Test, development and production systems are separate."),
+    ],
+    "h": [
+        ("Die TOMs werden jährlich und bei wesentlichen Änderungen geprüft; die Prüfung ist "
+         "im Verzeichnis der Verarbeitungstätigkeiten dokumentiert.",
+         "The TOMs are reviewed every year and on material changes; the review is recorded "
+         "in the records of processing."),
+        ("Alarmanlagen und Zutrittskontrolle werden vierteljährlich geprüft.",
+         "Alarm systems and access control are checked every quarter."),
+    ],
+}
+
+#: Customers whose admins have accepted the demo version (K-10001 has not: the banner).
+ACCEPTED_BY = ("K-10002", "K-10003")
+
+
+def demo_avv_seed(organisations: dict) -> AvvVersion:
+    version = AvvVersion.objects.filter(label=DEMO_VERSION).first()
+    if version is None:
+        with transaction.atomic():
+            version = AvvVersion.objects.create(label=DEMO_VERSION)
+            TomMeasure.objects.bulk_create([
+                TomMeasure(version=version, category=category, order=order, text=text,
+                           text_en=english)
+                for category, measures in TOMS.items()
+                for order, (text, english) in enumerate(measures)])
+    if version.status == AvvStatus.DRAFT:
+        with transaction.atomic():
+            version = avv_version_publish(actor=None, version=version)
+    for number in ACCEPTED_BY:
+        customer = organisations.get(number)
+        if customer is None:
+            continue
+        admins = Membership.objects.filter(organisation=customer, role=Role.CUSTOMER_ADMIN,
+                                           user__is_active=True).select_related("user")
+        for membership in admins:
+            if AvvAcceptance.objects.filter(person=membership.user, version=version).exists():
+                continue
+            with transaction.atomic():
+                avv_accept(actor=membership.user, customer=customer, version=version,
+                           sha256_seen=version.sha256, ip="192.0.2.10",
+                           user_agent="Mozilla/5.0 (Demo)")
+    return version
