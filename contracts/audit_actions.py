@@ -27,5 +27,14 @@ for code, label, details in (
     ("booking.removal_withdrawn", _("Kündigung einer Leistung zurückgenommen"),
      ("previous_end",)),
     ("booking.ended", _("Leistung beendet"), ("effective_end",)),
+    ("plan.price_change_announced", _("Preisänderung angekündigt"),
+     ("plan", "kind", "notice_kind", "old_price", "new_price", "effective_on", "deadline",
+      "notices")),
+    ("plan.price_change_applied", _("Preisänderung wirksam geworden"),
+     ("plan", "bookings_repriced", "objections")),
+    ("price_change.termination_offered", _("Sonderkündigungsrecht nach Widerspruch angeboten"),
+     ("plan", "effective_on", "customer_may_terminate")),
+    ("price_change.special_termination", _("Sonderkündigungsrecht ausgeübt"),
+     ("plan", "effective_end", "bookings")),
 ):
     audit_action_declare(code, label, details=details)

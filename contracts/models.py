@@ -249,3 +249,128 @@ class Booking(NoticeTerms):
     @property
     def is_running(self) -> bool:
         return self.state in BookingState.RUNNING
+
+
+# --- Price changes of a plan (DOMAIN § 4; services in contracts/price_changes.py) ------------
+
+class PriceChangeKind(models.TextChoices):
+    INCREASE = "increase", _("Preiserhöhung")
+    DECREASE = "decrease", _("Preissenkung")
+    VAT = "vat", _("nur Umsatzsteuer")
+
+
+class PriceChangeState(models.TextChoices):
+    ANNOUNCED = "announced", _("angekündigt")
+    APPLIED = "applied", _("wirksam geworden")
+
+
+class PlanPriceChange(models.Model):
+    """A plan's announced net price change. An increase goes to the customers with a running
+    booking of the plan as change notices (``notice_kind``); at ``effective_on`` the daily job
+    gives their bookings the dated new price (``BookingPrice``) unless they objected."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("Leistung"), on_delete=models.PROTECT,
+                             related_name="price_changes")
+    kind = models.CharField(_("Art"), max_length=16, choices=PriceChangeKind.choices)
+    notice_kind = models.CharField(
+        _("Art der Mitteilung"), max_length=64, blank=True,
+        help_text=_("Die Änderungsmitteilung, die Kunden erhalten (leer: keine)."))
+    old_price = models.DecimalField(_("bisheriger Nettopreis (EUR)"), max_digits=10,
+                                    decimal_places=2)
+    new_price = models.DecimalField(_("neuer Nettopreis (EUR)"), max_digits=10,
+                                    decimal_places=2)
+    effective_on = models.DateField(_("wirksam ab"))
+    announced_on = models.DateField(_("angekündigt am"))
+    announced_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("angekündigt von"),
+                                     null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    deadline = models.DateField(_("Widerspruch möglich bis"), null=True, blank=True)
+    note = models.TextField(_("Hinweis"), blank=True)
+    state = models.CharField(_("Status"), max_length=16, choices=PriceChangeState.choices,
+                             default=PriceChangeState.ANNOUNCED)
+    applied_at = models.DateTimeField(_("wirksam geworden am"), null=True, blank=True)
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Preisänderung")
+        verbose_name_plural = _("Preisänderungen")
+        ordering = ["-effective_on", "-pk"]
+        indexes = [models.Index(fields=["state", "effective_on"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(new_price__gte=0),
+                                   name="plan_price_change_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(plan)s ab %(day)s: %(price)s EUR") % {
+            "plan": self.plan, "day": self.effective_on.strftime("%d.%m.%Y"),
+            "price": self.new_price}
+
+
+class BookingPrice(models.Model):
+    """The net monthly price of a booking from ``valid_from`` on, after a price change; before
+    the first row the booking's snapshot ``Booking.monthly_price`` applies. Billing reads it
+    through ``contracts.selectors.booking_price_on`` / ``booking_prices_on``."""
+
+    booking = models.ForeignKey(Booking, verbose_name=_("Buchung"), on_delete=models.PROTECT,
+                                related_name="prices")
+    customer = models.ForeignKey("portal.Organisation", verbose_name=_("Kunde"),
+                                 on_delete=models.PROTECT, related_name="+")
+    valid_from = models.DateField(_("gültig ab"))
+    monthly_price = models.DecimalField(_("Nettopreis pro Monat (EUR)"), max_digits=10,
+                                        decimal_places=2)
+    price_change = models.ForeignKey(PlanPriceChange, verbose_name=_("Preisänderung"),
+                                     on_delete=models.PROTECT, related_name="booking_prices")
+    notice = models.ForeignKey("portal.ChangeNotice", verbose_name=_("Änderungsmitteilung"),
+                               null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+
+    objects = TenantManager()
+    tenant_lookup = "customer"
+
+    class Meta:
+        verbose_name = _("Preis einer Buchung")
+        verbose_name_plural = _("Preise der Buchungen")
+        ordering = ["booking", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "valid_from"],
+                                    name="booking_price_once_per_day"),
+            models.CheckConstraint(condition=models.Q(monthly_price__gte=0),
+                                   name="booking_dated_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id}: {self.monthly_price} ab {self.valid_from}"
+
+
+class SpecialTerminationOffer(models.Model):
+    """A customer objected to a price change: at its effective date the old prices continue
+    and the special termination right is offered (003 § 4.7: both sides; 002 § 5.6: the
+    provider). Carried out once through ``special_termination_exercise``."""
+
+    price_change = models.ForeignKey(PlanPriceChange, verbose_name=_("Preisänderung"),
+                                     on_delete=models.PROTECT,
+                                     related_name="termination_offers")
+    notice = models.OneToOneField("portal.ChangeNotice", verbose_name=_("Änderungsmitteilung"),
+                                  on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey("portal.Organisation", verbose_name=_("Kunde"),
+                                 on_delete=models.PROTECT, related_name="+")
+    customer_may_terminate = models.BooleanField(_("Kunde darf kündigen"), default=False)
+    offered_on = models.DateField(_("angeboten am"))
+    exercised_at = models.DateTimeField(_("ausgeübt am"), null=True, blank=True)
+    exercised_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("ausgeübt von"),
+                                     null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    end = models.DateField(_("Leistungen enden am"), null=True, blank=True)
+
+    objects = TenantManager()
+    tenant_lookup = "customer"
+
+    class Meta:
+        verbose_name = _("Sonderkündigungsrecht")
+        verbose_name_plural = _("Sonderkündigungsrechte")
+        ordering = ["-offered_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.price_change} – {self.customer_id}"

@@ -58,6 +58,12 @@ def contract_context(notification) -> dict:
     return {"contract": _contract(notification), **bookings_context(notification)}
 
 
+def termination_offer_context(notification) -> dict:
+    from contracts.selectors import special_termination_offer_context
+
+    return special_termination_offer_context(notification.context["offer_id"])
+
+
 RULES = (
     NotificationRule(event="booking.created", template="booking_confirmed",
                      recipients=actor_and_admins_if_on_behalf, context=bookings_context,
@@ -73,4 +79,12 @@ RULES = (
                      recipients=actor_and_admins_if_on_behalf, context=contract_context),
     NotificationRule(event="contract.terminated", template="contract_terminated",
                      recipients=customer_admins, context=contract_context),
+    NotificationRule(event="price_change.termination_offered",
+                     template="price_change_termination_offered",
+                     label=_("Sonderkündigungsrecht nach Widerspruch gegen eine Preisänderung"),
+                     recipients=customer_admins, context=termination_offer_context),
+    NotificationRule(event="price_change.special_termination",
+                     template="price_change_terminated",
+                     label=_("Sonderkündigung nach Widerspruch gegen eine Preisänderung"),
+                     recipients=customer_admins, context=bookings_context),
 )

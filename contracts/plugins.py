@@ -114,5 +114,13 @@ schedules.register(Job(
     description="Bookings and contracts past their effective end become ended.",
 ))
 
+schedules.register(Job(
+    name="contracts.price_changes_apply",
+    func="contracts.tasks.apply_due_price_changes",
+    cron="10 0 * * *",
+    description="Announced price changes take effect: dated prices for customers who did not "
+                "object, the special termination offered to those who did.",
+))
+
 for rule in NOTIFICATION_RULES:
     notification_rules.register(rule)

@@ -50,3 +50,32 @@ register(PrivacyEntry(
 ))
 
 exempt("contracts.Plan", "the service catalogue: product names and features, no people")
+
+register(PrivacyEntry(
+    model="contracts.PlanPriceChange",
+    fields={"announced_by": Category.REFERENCE},
+    not_personal={"note": "the provider's note on a catalogue price, the same for every "
+                          "customer"},
+    export_fields=("pk", "plan__code", "kind", "new_price", "effective_on", "announced_on",
+                   "announced_by"),
+    person=lambda user: Q(announced_by=user),
+    erase=erase_mentions(references=("announced_by",)),
+    purge=RETAIN, retention=INVOICE_RETENTION, order=190,
+    why="A catalogue price change is the basis of the dated booking prices that invoices bill: "
+        "kept like them; erasure clears who announced it.",
+))
+
+register(PrivacyEntry(
+    model="contracts.SpecialTerminationOffer",
+    fields={"exercised_by": Category.REFERENCE},
+    export_fields=("pk", "price_change_id", "offered_on", "exercised_at", "exercised_by",
+                   "end"),
+    person=lambda user: Q(exercised_by=user),
+    customer=lambda customer: Q(customer=customer),
+    erase=erase_mentions(references=("exercised_by",)),
+    purge=RETAIN, retention=INVOICE_RETENTION, order=180,
+    why="Why bookings kept their old price or ended early is part of the booking data behind "
+        "invoices; erasure clears who declared the termination.",
+))
+
+exempt("contracts.BookingPrice", "a booking's dated net price: amounts and dates, no people")

@@ -16,7 +16,16 @@ from django.utils import timezone
 
 from contracts.bookability import bookable
 from contracts.catalogue import AV_MANAGEMENT
-from contracts.models import Booking, BookingState, Contract, ContractStatus, PlanFamily
+from contracts.models import (
+    Booking,
+    BookingPrice,
+    BookingState,
+    Contract,
+    ContractStatus,
+    PlanFamily,
+    SpecialTerminationOffer,
+)
+from contracts.price_changes import special_termination_bookings, special_termination_end
 from contracts.services import booking_is_withdrawable, booking_removal_refusal
 from devices.models import Device
 from portal.money import money
@@ -226,3 +235,66 @@ def bookable_devices(user, customer, plan) -> QuerySet[Device]:
     the rule ``booking_create`` checks too): what the booking page offers."""
     devices = Device.objects.visible_to(user).filter(customer=customer)
     return bookable(plan, devices).order_by("hostname")
+
+
+# --- Dated prices (billing reads these) ------------------------------------------------------
+
+def booking_price_on(booking: Booking, day: date) -> Decimal:
+    """The net monthly price of ``booking`` on ``day``: the latest dated price valid from
+    that day or earlier (``BookingPrice``, after a price change), else the price it was booked
+    at (``Booking.monthly_price``). One query."""
+    dated = (BookingPrice.objects.filter(booking=booking, valid_from__lte=day)
+             .order_by("-valid_from").values_list("monthly_price", flat=True).first())
+    return booking.monthly_price if dated is None else dated
+
+
+def booking_prices_on(bookings: Iterable[Booking], day: date) -> dict[int, Decimal]:
+    """``booking_price_on`` for many bookings at once, by booking pk: one query however many
+    bookings (billing's monthly run)."""
+    bookings = list(bookings)
+    prices = {booking.pk: booking.monthly_price for booking in bookings}
+    dated = (BookingPrice.objects.filter(booking_id__in=prices, valid_from__lte=day)
+             .order_by("booking_id", "valid_from").values_list("booking_id", "monthly_price"))
+    for booking_id, price in dated:  # ascending, so the latest valid row wins
+        prices[booking_id] = price
+    return prices
+
+
+# --- The special termination after an objection to a price change -------------------------------
+
+@dataclass(frozen=True)
+class TerminationOffer:
+    """An open special termination right, as the contract page and the e-mail show it."""
+
+    offer: SpecialTerminationOffer
+    bookings: list[Booking]
+    end: date | None  # the latest end if declared today
+    customer_may_terminate: bool
+
+
+def _offer_view(offer: SpecialTerminationOffer, today: date) -> TerminationOffer:
+    bookings = list(special_termination_bookings(offer).select_related("device", "plan")
+                    .order_by("device__hostname", "pk"))
+    ends = [special_termination_end(offer, booking, today=today) for booking in bookings]
+    return TerminationOffer(offer=offer, bookings=bookings, end=max(ends, default=None),
+                            customer_may_terminate=offer.customer_may_terminate)
+
+
+def special_termination_offers(user, customer, *, today: date | None = None
+                               ) -> list[TerminationOffer]:
+    """The open special termination rights of ``customer`` that ``user`` may see (for the
+    contract page: a non-empty list is the flag)."""
+    today = today or timezone.localdate()
+    offers = (SpecialTerminationOffer.objects.visible_to(user)
+              .filter(customer=customer, exercised_at__isnull=True)
+              .select_related("price_change__plan").order_by("-offered_on", "pk"))
+    return [_offer_view(offer, today) for offer in offers]
+
+
+def special_termination_offer_context(offer_id: int) -> dict:
+    """What the e-mail offering the special termination shows."""
+    offer = SpecialTerminationOffer.objects.select_related("price_change__plan").get(
+        pk=offer_id)
+    view = _offer_view(offer, timezone.localdate())
+    return {"offer": offer, "change": offer.price_change, "bookings": view.bookings,
+            "end": view.end, "customer_may_terminate": offer.customer_may_terminate}

@@ -392,6 +392,19 @@ def contract_cancel(*, actor: User, contract: Contract, ip: str | None = None) -
     return contract
 
 
+def booking_end_early(booking: Booking, *, end: date, actor: User, today: date) -> Booking:
+    """End a locked, running ``booking`` on ``end`` outside its notice rule (extraordinary or
+    special termination); a booking not yet active ends before it starts. The caller checks
+    who may do it, audits and tells the customer."""
+    booking.state = BookingState.ENDING
+    booking.effective_end = max(end, booking.active_from - timedelta(days=1))
+    booking.removal_received = booking.removal_received or today
+    booking.removed_by = booking.removed_by or actor
+    booking.save(update_fields=["state", "effective_end", "removal_received", "removed_by",
+                                "updated_at"])
+    return booking
+
+
 @transaction.atomic
 def contract_terminate_extraordinary(*, actor: User, contract: Contract, end: date,
                                      reason: str, ip: str | None = None) -> Contract:
@@ -411,12 +424,7 @@ def contract_terminate_extraordinary(*, actor: User, contract: Contract, end: da
         state__in=BookingState.RUNNING))
     for booking in running:
         if booking.effective_end is None or booking.effective_end > end:
-            booking.state = BookingState.ENDING
-            booking.effective_end = max(end, booking.active_from - timedelta(days=1))
-            booking.removal_received = booking.removal_received or timezone.localdate()
-            booking.removed_by = booking.removed_by or actor
-            booking.save(update_fields=["state", "effective_end", "removal_received",
-                                        "removed_by", "updated_at"])
+            booking_end_early(booking, end=end, actor=actor, today=timezone.localdate())
     contract.status = ContractStatus.ENDING
     contract.extraordinary = True
     contract.cancellation_received = timezone.localdate()
