@@ -12,3 +12,14 @@ for code, label, details in (
     ("avv.accepted", _("AVV angenommen"), ("label", "sha256", "user_agent")),
 ):
     audit_action_declare(code, label, details=details)
+
+for code, label, details in (
+    ("processing_record.generated", _("Verarbeitungstätigkeit angelegt"), ("kind", "fields")),
+    ("processing_record.updated", _("Verarbeitungstätigkeit aktualisiert"), ("kind", "fields")),
+    ("processing_record.deactivated", _("Verarbeitungstätigkeit deaktiviert"), ("kind",)),
+    ("processing_review.recorded", _("Prüfung einer Verarbeitungstätigkeit erfasst"),
+     ("record", "outcome", "reviewed_on", "next_review_due")),
+    ("processing_register.exported", _("Verzeichnis der Verarbeitungstätigkeiten exportiert"),
+     ("format", "count")),
+):
+    audit_action_declare(code, label, details=details)

@@ -53,6 +53,8 @@ QUERY_BUDGET = {
     "contracts.plan": 10,
     "contracts.contract": 11,
     "contracts.booking": 12,
+    "gdpr.processingrecord": 10,
+    "gdpr.processingreview": 12,
 }
 
 
@@ -214,6 +216,20 @@ def _bookings(world, n):
             min_term_end=date(2027, 1, 1))
 
 
+def _processing_records(world, n):
+    """Art. 30(2) records of distinct customers, each with one review by a distinct DPO."""
+    from gdpr.models import ProcessingRecord, ProcessingReview, RecordKind
+
+    for i in range(n):
+        record = ProcessingRecord.objects.create(
+            kind=RecordKind.PROCESSOR, customer=_customer_with_partner(), name=f"Auftrag {i}",
+            purposes="p", legal_basis="l", data_categories="d", subject_categories="s",
+            retention="r", next_review_due=date(2026, 1, 1))
+        ProcessingReview.objects.create(
+            record=record, reviewed_on=date(2025, 1, 1), outcome="unchanged",
+            reviewer=make_person(Role.DPO, world["orgs"]["provider"], mfa=False))
+
+
 def _changelist(label: str) -> str:
     app_label, model_name = label.split(".")
     return reverse(f"admin:{app_label}_{model_name}_changelist")
@@ -270,6 +286,10 @@ PAGES: dict[str, tuple[str, Callable[[], str], Callable, Callable]] = {
                            _contracts, _shown_changelist),
     "contracts.booking": ("provider_admin", lambda: _changelist("contracts.booking"),
                           _bookings, _shown_changelist),
+    "gdpr.processingrecord": ("provider_admin", lambda: _changelist("gdpr.processingrecord"),
+                              _processing_records, _shown_changelist),
+    "gdpr.processingreview": ("provider_admin", lambda: _changelist("gdpr.processingreview"),
+                              _processing_records, _shown_changelist),
 }
 
 
