@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
@@ -14,6 +15,30 @@ from tests.factories import OrganisationFactory, make_person
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM guard must allow it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_keeps_the_sqlite_evidence_triggers():
+    """After a transactional test (the live server of the browser tests) Django empties every
+    table; on SQLite with DELETE, which the gdpr triggers refuse once an AVV acceptance or a
+    published version exists (PostgreSQL's TRUNCATE fires no row triggers). The test flush
+    drops those triggers first and creates them again at its end, in the same transaction."""
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    frozen = importlib.import_module("gdpr.migrations.0002_frozen_rows")
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences,
+                              allow_cascade=allow_cascade)
+        if not statements:
+            return statements
+        drop = [f"DROP TRIGGER IF EXISTS {name};" for name, *_rest in frozen.SQLITE]
+        return [*drop, *statements, *frozen.sqlite_create_statements()]
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original
 
 
 def totp_now(device: TOTPDevice) -> str:

@@ -63,14 +63,20 @@ DROP FUNCTION gdpr_tommeasure_frozen();
 """
 
 
+def sqlite_create_statements() -> list[str]:
+    """The SQLite triggers (also used by the tests' flush, tests/conftest.py)."""
+    return [f"CREATE TRIGGER {name} {event} FOR EACH ROW WHEN {when} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+            for name, event, when, message in SQLITE]
+
+
 def forward(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         schema_editor.execute(POSTGRES_FORWARD, params=None)
     elif vendor == "sqlite":
-        for name, event, when, message in SQLITE:
-            schema_editor.execute(f"CREATE TRIGGER {name} {event} FOR EACH ROW WHEN {when} "
-                                  f"BEGIN SELECT RAISE(ABORT, '{message}'); END;", params=None)
+        for statement in sqlite_create_statements():
+            schema_editor.execute(statement, params=None)
     else:
         raise NotImplementedError(f"gdpr: no insert-only triggers for {vendor}")
 

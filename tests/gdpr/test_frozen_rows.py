@@ -67,3 +67,21 @@ def test_a_draft_stays_editable_in_the_database(db):
     AvvVersion.objects.filter(pk=draft.pk).update(label="2026-9")
     AvvVersion.objects.filter(pk=draft.pk).delete()
     assert not TomMeasure.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactional_test_leaves_acceptances_behind_for_the_flush(world, published):
+    """The browser tests run in transactional tests: the flush after them must empty the
+    tables although the triggers refuse deleting acceptances (tests/conftest.py)."""
+    avv_accept(actor=world["people"]["customer_admin"], customer=world["orgs"]["customer_a"],
+               version=published, sha256_seen=published.sha256, ip=None, user_agent="")
+    assert AvvAcceptance.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_that_flush_the_tables_are_empty_and_the_triggers_back(world, published):
+    assert not AvvAcceptance.objects.exists()
+    acceptance = avv_accept(actor=world["people"]["customer_admin"],
+                            customer=world["orgs"]["customer_a"], version=published,
+                            sha256_seen=published.sha256, ip=None, user_agent="")
+    _refused(lambda: AvvAcceptance.objects.filter(pk=acceptance.pk).delete())
