@@ -10,6 +10,7 @@ from portal.audit_actions import audit_action_declare
 for code, label, details in (
     ("avv.published", _("AVV-Version veröffentlicht"), ("label", "sha256")),
     ("avv.accepted", _("AVV angenommen"), ("label", "sha256", "user_agent")),
+    ("avv.drafted", _("AVV-Entwurf angelegt"), ("label", "from")),
 ):
     audit_action_declare(code, label, details=details)
 
