@@ -53,6 +53,8 @@ QUERY_BUDGET = {
     "contracts.plan": 10,
     "contracts.contract": 11,
     "contracts.booking": 12,
+    "gdpr.avvversion": 11,
+    "gdpr.avvacceptance": 13,
     "gdpr.processingrecord": 10,
     "gdpr.processingreview": 12,
 }
@@ -230,6 +232,28 @@ def _processing_records(world, n):
             reviewer=make_person(Role.DPO, world["orgs"]["provider"], mfa=False))
 
 
+def _avv_versions(world, n):
+    from gdpr.models import AvvVersion
+
+    start = AvvVersion.objects.count()
+    AvvVersion.objects.bulk_create([AvvVersion(label=f"budget-{start + i}") for i in range(n)])
+
+
+def _avv_acceptances(world, n):
+    """Acceptances of one published version by admins of distinct customers."""
+    from gdpr.models import AvvAcceptance, AvvStatus, AvvVersion
+
+    version = AvvVersion.objects.filter(status=AvvStatus.PUBLISHED).first()
+    if version is None:
+        version = AvvVersion.objects.create(label="budget", status=AvvStatus.PUBLISHED,
+                                            published_at=timezone.now(), sha256="a" * 64)
+    for _i in range(n):
+        customer = _customer_with_partner()
+        AvvAcceptance.objects.create(
+            customer=customer, version=version, accepted_at=timezone.now(), sha256="a" * 64,
+            person=make_person(Role.CUSTOMER_ADMIN, customer, mfa=False), ip="192.0.2.1")
+
+
 def _changelist(label: str) -> str:
     app_label, model_name = label.split(".")
     return reverse(f"admin:{app_label}_{model_name}_changelist")
@@ -286,6 +310,10 @@ PAGES: dict[str, tuple[str, Callable[[], str], Callable, Callable]] = {
                            _contracts, _shown_changelist),
     "contracts.booking": ("provider_admin", lambda: _changelist("contracts.booking"),
                           _bookings, _shown_changelist),
+    "gdpr.avvversion": ("provider_admin", lambda: _changelist("gdpr.avvversion"),
+                        _avv_versions, _shown_changelist),
+    "gdpr.avvacceptance": ("provider_admin", lambda: _changelist("gdpr.avvacceptance"),
+                           _avv_acceptances, _shown_changelist),
     "gdpr.processingrecord": ("provider_admin", lambda: _changelist("gdpr.processingrecord"),
                               _processing_records, _shown_changelist),
     "gdpr.processingreview": ("provider_admin", lambda: _changelist("gdpr.processingreview"),
