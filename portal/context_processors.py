@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from portal.http import is_verified
-from portal.registries import navigation_for
+from portal.registries import banners_for, navigation_for
 from portal.roles import CUSTOMER_ROLES, STAFF_ROLES
 from portal.tenancy import membership_of
 
@@ -13,6 +13,7 @@ from portal.tenancy import membership_of
 def portal(request) -> dict:
     user = getattr(request, "user", None)
     membership = membership_of(user) if user is not None else None
+    verified = is_verified(user)
     role = membership.role if membership else None
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,
@@ -20,5 +21,6 @@ def portal(request) -> dict:
         "current_membership": membership,
         "is_customer_role": role in CUSTOMER_ROLES,
         "is_staff_role": role in STAFF_ROLES,
-        "nav_items": navigation_for(request, membership) if is_verified(user) else [],
+        "nav_items": navigation_for(request, membership) if verified else [],
+        "banners": banners_for(request) if verified else [],
     }

@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("geraete/", include("devices.urls")),
     path("vertrag/", include("contracts.urls")),
+    path("datenschutz/", include("gdpr.urls")),
     path("konto/", include("allauth.account.urls")),
     path("admin/", admin.site.urls),
 ]
