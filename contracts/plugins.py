@@ -62,6 +62,12 @@ def _av_managed():
     return av_managed()
 
 
+def _seed_bookings(organisations: dict) -> None:
+    from contracts.demo import demo_bookings_seed
+
+    demo_bookings_seed(organisations)
+
+
 def _seed_catalogue(organisations: dict) -> None:
     from contracts.catalogue import plans_seed
 
@@ -106,6 +112,7 @@ for _code, _label, _window, _min_lead, _on_objection in (
 login_blockers.register(LoginBlocker(key="contracts.contract_ended", check=_contract_ended))
 
 demo_seeders.register(DemoSeeder(key="contracts.catalogue", seed=_seed_catalogue, order=20))
+demo_seeders.register(DemoSeeder(key="contracts.bookings", seed=_seed_bookings, order=30))
 
 schedules.register(Job(
     name="contracts.end_due",
