@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -44,9 +45,9 @@ class PlanAdmin(TenantScopedAdmin):
                        "billing_mode", "requires_isa", "features", "sort_order", "is_active"),
             "description": _("Änderungen am Katalog gelten nur für neue Buchungen. Bestehende "
                              "Buchungen behalten Preis, Bezeichnung und Kündigungsregeln, die "
-                             "bei ihrer Buchung galten (Momentaufnahme). Preiserhöhungen für "
-                             "laufende Buchungen sind eine Änderungsmitteilung mit "
-                             "Widerspruchsfrist, keine Bearbeitung hier."),
+                             "bei ihrer Buchung galten (Momentaufnahme). Den Preis einer "
+                             "gebuchten Leistung ändert „Preisänderung ankündigen“ (oben): "
+                             "mit Änderungsmitteilung und Widerspruchsfrist."),
         }),
         (_("Kündigungsregeln (Kunde)"), {
             "fields": ("min_term", "renewal", "notice", "notice_anchor", "cap_at_term_length"),
@@ -59,9 +60,25 @@ class PlanAdmin(TenantScopedAdmin):
         (_("Protokoll"), {"fields": ("created_at", "updated_at")}),
     )
 
+    change_form_template = "admin/contracts/plan/change_form.html"
+
     def get_queryset(self, request):
         # The catalogue is the same for everyone who may see it: no tenant scoping.
         return admin.ModelAdmin.get_queryset(self, request)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A booked plan's price changes only by an announced price change (DOMAIN § 4).
+        if obj is not None and obj.bookings.exists():
+            return (*self.readonly_fields, "monthly_price")
+        return self.readonly_fields
+
+    def get_urls(self):
+        from contracts.price_admin import plan_price_change_view
+
+        view = self.admin_site.admin_view(
+            lambda request, object_id: plan_price_change_view(self, request, object_id))
+        return [path("<path:object_id>/preisaenderung/", view,
+                     name="contracts_plan_price_change"), *super().get_urls()]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Plans behind bookings stay; a plan that is no longer offered is made "not bookable".
@@ -263,3 +280,7 @@ class BookingAdmin(ReadOnlyAdmin):
             done=ngettext_lazy("%(count)d Leistung gekündigt.",
                                "%(count)d Leistungen gekündigt.", "count"),
         )
+
+
+# The price-change admin (its own module, registered on import).
+from contracts import price_admin  # noqa: E402, F401

@@ -123,7 +123,8 @@ def test_plan_change_form_says_bookings_keep_their_snapshot(booked, verified_cli
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     plan.refresh_from_db()
-    assert plan.monthly_price == Decimal("9.50")
+    # A booked plan's price is read-only here: it changes by "Preisänderung ankündigen".
+    assert plan.monthly_price == Decimal("8.00") and plan.sort_order == 2
     assert {b.monthly_price for b in Booking.objects.all()} == {Decimal("8.00")}
     assert AuditEvent.objects.filter(action="admin.changed", target_id=str(plan.pk)).exists()
     assert client.get(reverse("admin:contracts_plan_delete", args=[plan.pk])).status_code == 403
@@ -132,7 +133,7 @@ def test_plan_change_form_says_bookings_keep_their_snapshot(booked, verified_cli
         client = verified_client(booked["people"][person])
         assert client.post(url, {**data, "monthly_price": "1.00"}).status_code == 403
     plan.refresh_from_db()
-    assert plan.monthly_price == Decimal("9.50")
+    assert plan.monthly_price == Decimal("8.00")
 
 
 # --- Contracts --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ special termination for those who did), who may announce, and the admin view."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -13,17 +14,22 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from contracts.catalogue import plans_seed
 from contracts.models import (
     Booking,
     BookingPrice,
     BookingState,
+    Plan,
+    PlanFamily,
     PlanPriceChange,
+    PlanUnit,
     PriceChangeKind,
     PriceChangeState,
     SpecialTerminationOffer,
 )
+from contracts.price_admin import notices_url
 from contracts.price_changes import (
     plan_price_change_announce,
     plan_price_changes_apply,
@@ -237,3 +243,73 @@ def test_only_provider_staff_announce(world, plan, bookings, who):
 def test_daily_job_is_scheduled():
     job = schedules.get("contracts.price_changes_apply")
     assert job.func == "contracts.tasks.apply_due_price_changes"
+
+
+# --- Admin ----------------------------------------------------------------------------------------
+
+def _price_change_url(plan) -> str:
+    return reverse("admin:contracts_plan_price_change", args=[plan.pk])
+
+
+def test_admin_announces_through_a_confirmation_page(world, plan, bookings, verified_client):
+    with at(ANNOUNCED):
+        client = verified_client(world["people"]["provider_staff"])
+        page = client.get(reverse("admin:contracts_plan_change", args=[plan.pk]))
+        assert _price_change_url(plan) in page.content.decode()
+        assert "monthly_price" not in page.context["adminform"].form.fields  # read-only now
+        data = {"kind": "increase", "new_price": "9.90", "effective_on": "2027-06-01",
+                "notice_kind": "price_increase", "note": ""}
+        confirm = client.post(_price_change_url(plan), data)
+        text = confirm.content.decode()
+        assert confirm.status_code == 200 and "2 Kunden mit 3 laufenden Buchungen" in text
+        assert "07.05.2027" in text and not PlanPriceChange.objects.exists()
+        done = client.post(_price_change_url(plan), {**data, "confirmed": "yes"})
+        assert done.status_code == 302
+        change = PlanPriceChange.objects.get()
+        assert ChangeNotice.objects.filter(subject_id=str(change.pk)).count() == 2
+        changelist = client.get(reverse("admin:contracts_planpricechange_changelist"))
+        assert f"subject_id={change.pk}" in changelist.content.decode()
+        notices = client.get(notices_url(change))  # the state per customer
+        assert notices.status_code == 200 and notices.context["cl"].result_count == 2
+
+
+def test_admin_shows_a_refusal_and_changes_nothing(world, plan, bookings, verified_client):
+    with at(ANNOUNCED):
+        client = verified_client(world["people"]["provider_admin"])
+        page = client.post(_price_change_url(plan), {
+            "kind": "increase", "new_price": "9.90", "effective_on": "2027-05-01",
+            "notice_kind": "price_increase", "confirmed": "yes"})
+    assert page.status_code == 200 and "frühestens am Tag nach" in page.content.decode()
+    assert not PlanPriceChange.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["partner_support", "customer_admin", "dpo"])
+def test_admin_view_refused_to_others(world, plan, verified_client, who):
+    client = verified_client(world["people"][who])
+    response = client.get(_price_change_url(plan))
+    assert response.status_code in (302, 403)
+
+
+def _bulk_price_changes(count: int) -> None:
+    plans = Plan.objects.bulk_create(
+        Plan(code=f"bulk-{uuid.uuid4().hex[:10]}", name="Leistung", family=PlanFamily.ANTIVIRUS,
+             tier="Standard", unit=PlanUnit.WORKSTATION, monthly_price=Decimal("5.00"))
+        for _i in range(count))
+    PlanPriceChange.objects.bulk_create(
+        PlanPriceChange(plan=p, kind="increase", notice_kind="price_increase",
+                        old_price=Decimal("5.00"), new_price=Decimal("6.00"),
+                        effective_on=EFFECTIVE, announced_on=ANNOUNCED,
+                        deadline=date(2027, 5, 7)) for p in plans)
+
+
+def test_price_change_changelist_queries_flat(world, verified_client):
+    client = verified_client(world["people"]["provider_admin"])
+    url = reverse("admin:contracts_planpricechange_changelist")
+    counts = []
+    for rows in (10, 990):
+        _bulk_price_changes(rows)
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -54,6 +54,8 @@ QUERY_BUDGET = {
     "contracts.plan": 10,
     "contracts.contract": 11,
     "contracts.booking": 12,
+    "contracts.planpricechange": 12,
+    "contracts.specialterminationoffer": 10,
     "gdpr.avvversion": 11,
     "gdpr.avvacceptance": 13,
     "gdpr.processingrecord": 10,
@@ -219,6 +221,34 @@ def _bookings(world, n):
             min_term_end=date(2027, 1, 1))
 
 
+def _price_changes(world, n):
+    """Announced price changes of distinct plans."""
+    from contracts.models import PlanPriceChange
+
+    for _i in range(n):
+        _plans(world, 1)
+        PlanPriceChange.objects.create(
+            plan=Plan.objects.latest("pk"), kind="increase", notice_kind="price_increase",
+            old_price=Decimal("8.00"), new_price=Decimal("9.00"), effective_on=date(2027, 6, 1),
+            announced_on=date(2027, 4, 8), deadline=date(2027, 5, 7))
+
+
+def _termination_offers(world, n):
+    """Special termination rights of distinct customers after objections to distinct changes."""
+    from contracts.models import PlanPriceChange, SpecialTerminationOffer
+    from portal.models import ChangeNotice
+
+    _price_changes(world, n)
+    for change in PlanPriceChange.objects.order_by("-pk")[:n]:
+        customer = _customer_with_partner()
+        notice = ChangeNotice.objects.create(
+            customer=customer, kind="price_increase", title="t", text="t", window="4w",
+            received_on=date(2027, 4, 8), effective_on=date(2027, 6, 1),
+            deadline=date(2027, 5, 7), decision="objected", decided_at=timezone.now())
+        SpecialTerminationOffer.objects.create(price_change=change, notice=notice,
+                                               customer=customer, offered_on=date(2027, 6, 1))
+
+
 def _processing_records(world, n):
     """Art. 30(2) records of distinct customers, each with one review by a distinct DPO."""
     from gdpr.models import ProcessingRecord, ProcessingReview, RecordKind
@@ -315,6 +345,12 @@ PAGES: dict[str, tuple[str, Callable[[], str], Callable, Callable]] = {
                         _avv_versions, _shown_changelist),
     "gdpr.avvacceptance": ("provider_admin", lambda: _changelist("gdpr.avvacceptance"),
                            _avv_acceptances, _shown_changelist),
+    "contracts.planpricechange": ("provider_admin",
+                                  lambda: _changelist("contracts.planpricechange"),
+                                  _price_changes, _shown_changelist),
+    "contracts.specialterminationoffer": ("provider_admin",
+                                          lambda: _changelist("contracts.specialterminationoffer"),
+                                          _termination_offers, _shown_changelist),
     "gdpr.processingrecord": ("provider_admin", lambda: _changelist("gdpr.processingrecord"),
                               _processing_records, _shown_changelist),
     "gdpr.processingreview": ("provider_admin", lambda: _changelist("gdpr.processingreview"),
