@@ -9,6 +9,8 @@ app_name = "contracts"
 urlpatterns = [
     path("", contract.contract_detail, name="contract"),
     path("kuendigen/", contract.contract_cancel_view, name="cancel"),
+    path("sonderkuendigung/<int:pk>/", contract.special_termination,
+         name="special_termination"),
     path("uebersicht.pdf", documents.contract_summary_pdf, name="summary_pdf"),
     path("leistungen/", catalogue.catalogue, name="catalogue"),
     path("buchen/", booking.book, name="book"),

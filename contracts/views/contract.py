@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from contracts.models import ContractStatus
+from contracts.models import ContractStatus, SpecialTerminationOffer
+from contracts.price_changes import special_termination_exercise
 from contracts.selectors import (
     booking_rows,
     contract_booking_list,
@@ -21,6 +22,7 @@ from contracts.selectors import (
     contract_of,
     contract_summary,
     running_bookings,
+    special_termination_offers,
 )
 from contracts.services import contract_cancel, contract_cancellation_preview
 from contracts.terms import notice_words
@@ -64,6 +66,7 @@ def contract_detail(request):
         "catalogue_url": with_customer(reverse("contracts:catalogue"), user, customer),
         "cancel_url": with_customer(reverse("contracts:cancel"), user, customer),
         "param": CUSTOMER_PARAM,
+        "termination_offers": special_termination_offers(user, customer),
     }
     if contract is not None:
         summary = contract_summary(user, contract)
@@ -115,3 +118,26 @@ def contract_cancel_view(request):
         "running": running_bookings(user).filter(contract=contract).count(),
         "back": back, "param": CUSTOMER_PARAM,
     })
+
+
+@login_required
+@require_http_methods(["POST"])
+def special_termination(request, pk: int):
+    """Exercise the special termination right after an objection to a price change (the
+    contract page shows it with the end date)."""
+    user = request.user
+    require_actor(user)
+    offer = get_object_or_404(SpecialTerminationOffer.objects.visible_to(user)
+                              .select_related("customer"), pk=pk)
+    back = contract_url(user, offer.customer)
+    try:
+        ended = special_termination_exercise(actor=user, offer=offer, ip=client_ip(request))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError)
+                       else str(exc))
+    else:
+        end = max((booking.effective_end for booking in ended), default=None)
+        messages.success(request, _("Die betroffenen Leistungen sind gekündigt; sie enden am "
+                                    "%(end)s.") % {
+            "end": date_format(end, "SHORT_DATE_FORMAT") if end else "–"})
+    return redirect(back)

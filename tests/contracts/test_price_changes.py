@@ -313,3 +313,26 @@ def test_price_change_changelist_queries_flat(world, verified_client):
             assert client.get(url).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_contract_page_offers_the_special_termination_and_carries_it_out(
+        world, plan, bookings, verified_client):
+    offer = _objected_offer(world, plan, "price_change_2m")
+    with at(date(2027, 6, 10)):
+        client = verified_client(world["people"]["customer_admin_b"])
+        page = client.get(reverse("contracts:contract")).content.decode()
+        assert "Sonderkündigungsrecht nach Ihrem Widerspruch" in page and "24.06.2027" in page
+        other = verified_client(world["people"]["customer_admin"])  # same client, other person
+        assert "Sonderkündigungsrecht" not in other.get(reverse("contracts:contract")) \
+            .content.decode()
+        assert other.post(reverse("contracts:special_termination", args=[offer.pk])) \
+            .status_code == 404
+        client = verified_client(world["people"]["customer_admin_b"])
+        done = client.post(reverse("contracts:special_termination", args=[offer.pk]))
+        assert done.status_code == 302
+        assert "Sonderkündigungsrecht nach" not in client.get(reverse("contracts:contract")) \
+            .content.decode()
+    booking = bookings["customer_b"][0]
+    booking.refresh_from_db()
+    assert (booking.state, booking.effective_end) == (BookingState.ENDING, date(2027, 6, 24))
+    assert AuditEvent.objects.filter(action="price_change.special_termination").count() == 1
