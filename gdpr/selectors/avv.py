@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from gdpr.models import AvvAcceptance, AvvStatus, AvvVersion, TomCategory
@@ -52,11 +53,21 @@ def avv_state_label(state: AvvState) -> str:
 
 
 def tom_categories(version: AvvVersion) -> list[dict]:
-    """The frozen TOMs a–h of ``version`` with their labels in the active language."""
+    """The frozen TOMs a–h of ``version`` with their labels in the active language; in
+    English each measure in its English wording where one was entered (the German binds)."""
     labels = {category.value: category.label for category in TomCategory}
-    return [{"category": entry["category"],
-             "label": labels.get(entry["category"], entry["label"]),
-             "measures": entry["measures"]} for entry in version.toms]
+    english = (get_language() or "").startswith("en")
+    categories = []
+    for entry in version.toms:
+        measures = list(entry["measures"])
+        if english:
+            wordings = entry.get("measures_en") or []
+            measures = [wordings[i] if i < len(wordings) and wordings[i] else text
+                        for i, text in enumerate(measures)]
+        categories.append({"category": entry["category"],
+                           "label": labels.get(entry["category"], entry["label"]),
+                           "measures": measures})
+    return categories
 
 
 def avv_label_to_accept(user) -> str | None:

@@ -399,3 +399,17 @@ def test_pending_changes_run_the_same_queries_however_many(world, verified_clien
     print(f"\nqueries pending changes: {small} at 2, {large} at 10")
     assert len(response.context["changes"]) == 10
     assert large == small
+
+
+def test_toms_in_english_use_the_english_wording_where_entered(world, verified_client):
+    from gdpr.models import TomMeasure
+
+    version = draft_version("2026-3")
+    TomMeasure.objects.filter(version=version, category="a").update(text_en="Measure a")
+    with transaction.atomic():
+        avv_version_publish(actor=None, version=version)
+    client = verified_client(world["people"]["customer_member"])
+    english = client.get(reverse("gdpr:toms"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Measure a" in english and "Maßnahme b" in english
+    german = client.get(reverse("gdpr:toms")).content.decode()
+    assert "Measure a" not in german and "Maßnahme a" in german
