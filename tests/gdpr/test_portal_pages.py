@@ -413,3 +413,26 @@ def test_toms_in_english_use_the_english_wording_where_entered(world, verified_c
     assert "Measure a" in english and "Maßnahme b" in english
     german = client.get(reverse("gdpr:toms")).content.decode()
     assert "Measure a" not in german and "Maßnahme a" in german
+
+
+def test_the_navigation_entry_is_for_customer_roles_and_partner_support(world, verified_client):
+    link = f'href="{AVV}"'
+    for who, shown in (("customer_admin", True), ("customer_member", True),
+                       ("partner_support", True), ("provider_staff", False), ("dpo", False)):
+        body = verified_client(world["people"][who]).get(reverse("portal:dashboard"))
+        assert (link in body.content.decode()) is shown, who
+
+
+def test_the_dpo_reads_a_customers_notices_without_deciding(world, verified_client,
+                                                            subprocessor_kind):
+    notice = _subprocessor_notice(world, _subprocessor())
+    with _at(date(2027, 4, 1)):
+        client = verified_client(world["people"]["dpo"])
+        listed = client.get(reverse("gdpr:notices"), {"kunde": world["orgs"]["customer_a"].pk})
+        assert [row["notice"] for row in listed.context["rows"]] == [notice]
+        page = client.get(reverse("gdpr:notice", args=[notice.pk]))
+        assert page.context["form"] is None
+        assert client.post(reverse("gdpr:notice_object", args=[notice.pk]),
+                           {"reason": "x"}).status_code == 403
+    notice.refresh_from_db()
+    assert notice.first_seen_at is None and notice.decision == NoticeDecision.PENDING
