@@ -4,6 +4,7 @@ special termination for those who did), who may announce, and the admin view."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -41,6 +42,7 @@ from portal.change_notices.services import change_notice_object
 from portal.models import AuditEvent, ChangeNotice
 from portal.periods import BERLIN
 from portal.registries import schedules
+from tests.concurrency import run_at_once
 from tests.factories import DeviceFactory
 from tests.outbox import deliver_queued
 
@@ -336,3 +338,16 @@ def test_contract_page_offers_the_special_termination_and_carries_it_out(
     booking.refresh_from_db()
     assert (booking.state, booking.effective_end) == (BookingState.ENDING, date(2027, 6, 24))
     assert AuditEvent.objects.filter(action="price_change.special_termination").count() == 1
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="DATABASE_URL is not set: the concurrent run needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_apply_a_price_change_once(world, plan, bookings):
+    assert connection.vendor == "postgresql"
+    change = announce(world, plan)
+    results = run_at_once(lambda: plan_price_changes_apply(today=EFFECTIVE),
+                          lambda: plan_price_changes_apply(today=EFFECTIVE))
+    assert sorted(r["changes"] for r in results) == [0, 1]
+    assert change.booking_prices.count() == 3
+    assert AuditEvent.objects.filter(action="plan.price_change_applied").count() == 1
