@@ -17,6 +17,7 @@ from gdpr.models import (
     ObjectionCase,
     ProcessingRecord,
 )
+from gdpr.selectors.records import records_review_overdue, records_visible
 from gdpr.services.avv import current_avv
 from portal.change_notices.kinds import kind_label
 from portal.change_notices.models import ChangeNotice, NoticeDecision
@@ -100,12 +101,12 @@ def running_notices(user) -> list[dict]:
 
 
 def reviews_due(user, *, today: date) -> list[ProcessingRecord]:
-    """Active records whose yearly review is due within ``REVIEWS_AHEAD``, overdue first."""
-    return list(ProcessingRecord.objects.visible_to(user)
+    """Active records whose yearly review is due within ``REVIEWS_AHEAD``, overdue first
+    (each with ``review_overdue``, gdpr/selectors/records.py)."""
+    return list(records_visible(user, today)
                 .filter(is_active=True, next_review_due__lte=today + REVIEWS_AHEAD)
-                .select_related("customer").order_by("next_review_due", "pk")[:PREVIEW])
+                .order_by("next_review_due", "pk")[:PREVIEW])
 
 
 def reviews_overdue_count(user, *, today: date) -> int:
-    return (ProcessingRecord.objects.visible_to(user)
-            .filter(is_active=True, next_review_due__lt=today).count())
+    return records_review_overdue(user, today).count()
