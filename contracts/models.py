@@ -308,9 +308,11 @@ class PlanPriceChange(models.Model):
 
 
 class BookingPrice(models.Model):
-    """The net monthly price of a booking from ``valid_from`` on, after a price change; before
-    the first row the booking's snapshot ``Booking.monthly_price`` applies. Billing reads it
-    through ``contracts.selectors.booking_price_on`` / ``booking_prices_on``."""
+    """The net monthly price of a booking from ``valid_from`` on. Written when a price change
+    takes effect: the booked price from the booking's start (the first time) and the new price
+    from the effective date; a booking without rows has kept ``Booking.monthly_price`` all
+    along. Billing reads it through ``contracts.selectors.booking_price_on`` /
+    ``booking_prices_on``."""
 
     booking = models.ForeignKey(Booking, verbose_name=_("Buchung"), on_delete=models.PROTECT,
                                 related_name="prices")

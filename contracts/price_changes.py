@@ -18,6 +18,11 @@ Decisions (documented here and in the report):
   object up to and including the deadline; a price that applied before then would bind a
   customer who can still reject it. (The kind's minimum lead, e.g. 2 months for
   ``price_change_2m``, is checked by the change-notice service as well.)
+* **Booking.monthly_price** was the price at booking time; from a booking's first price
+  change on it is the price in force, and ``BookingPrice`` holds the dated history (the booked
+  price from the booking's start, then each change), so pages, totals and the contract PDF
+  show the current price and billing reads the price of any day
+  (``contracts.selectors.booking_price_on`` / ``booking_prices_on``).
 * **Bookings made after the announcement**: the customers who received the notice get the
   new price on all their running bookings of the plan; customers who received none keep the
   price they booked at (they were told nothing). The catalogue price of the plan changes at
@@ -238,12 +243,26 @@ def plan_price_change_announce(*, actor: User, plan: Plan, new_price: Decimal,
 
 # --- At the effective date ----------------------------------------------------------------------
 
-def _dated_prices(change: PlanPriceChange, bookings, notices: dict) -> list[BookingPrice]:
-    prices = [BookingPrice(booking=booking, customer_id=booking.customer_id,
-                           valid_from=change.effective_on, monthly_price=change.new_price,
-                           price_change=change, notice=notices.get(booking.customer_id))
-              for booking in bookings]
-    return BookingPrice.objects.bulk_create(prices)
+def _dated_prices(change: PlanPriceChange, bookings, notices: dict) -> list[Booking]:
+    """Give ``bookings`` the new price from the effective date. A booking's first change also
+    records the price it was booked at, from its start, so its dated prices cover every day;
+    ``Booking.monthly_price`` then holds the price in force (what every page shows)."""
+    bookings = list(bookings)
+    dated_before = set(BookingPrice.objects.filter(booking__in=bookings)
+                       .values_list("booking_id", flat=True))
+    rows = [BookingPrice(booking=booking, customer_id=booking.customer_id,
+                         valid_from=booking.active_from, monthly_price=booking.monthly_price,
+                         price_change=change)
+            for booking in bookings
+            if booking.pk not in dated_before and booking.active_from < change.effective_on]
+    rows += [BookingPrice(booking=booking, customer_id=booking.customer_id,
+                          valid_from=change.effective_on, monthly_price=change.new_price,
+                          price_change=change, notice=notices.get(booking.customer_id))
+             for booking in bookings]
+    BookingPrice.objects.bulk_create(rows)
+    Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
+        monthly_price=change.new_price, updated_at=timezone.now())
+    return bookings
 
 
 def _apply(change: PlanPriceChange, today: date) -> dict[str, int]:

@@ -241,8 +241,8 @@ def bookable_devices(user, customer, plan) -> QuerySet[Device]:
 
 def booking_price_on(booking: Booking, day: date) -> Decimal:
     """The net monthly price of ``booking`` on ``day``: the latest dated price valid from
-    that day or earlier (``BookingPrice``, after a price change), else the price it was booked
-    at (``Booking.monthly_price``). One query."""
+    that day or earlier (``BookingPrice``, once a price change took effect), else
+    ``Booking.monthly_price`` (a booking never repriced). One query."""
     dated = (BookingPrice.objects.filter(booking=booking, valid_from__lte=day)
              .order_by("-valid_from").values_list("monthly_price", flat=True).first())
     return booking.monthly_price if dated is None else dated

@@ -121,6 +121,14 @@ def test_second_increase_in_the_same_quarter_refused_next_quarter_allowed(
     second = announce(world, plan, day=date(2027, 5, 11), effective_on=date(2027, 7, 1),
                       new_price="11.00")
     assert second.old_price == first.new_price
+    with at(date(2027, 7, 1)):
+        plan_price_changes_apply()
+    booking = bookings["customer_a"][0]
+    assert [booking_price_on(booking, day) for day in (
+        date(2027, 3, 2), date(2027, 5, 9), date(2027, 5, 10), date(2027, 6, 30),
+        date(2027, 7, 1))] == [first.old_price, first.old_price, Decimal("9.90"),
+                               Decimal("9.90"), Decimal("11.00")]
+    assert booking.prices.count() == 3  # booked price, then each change
 
 
 def test_vat_change_needs_no_window_and_no_notice(world, plan, bookings):
@@ -146,7 +154,10 @@ def test_decrease_applies_to_everyone_without_notice(world, plan, bookings):
         plan_price_changes_apply()
     booking = bookings["customer_b"][0]
     assert booking_price_on(booking, date(2027, 4, 9)) == Decimal("1.00")
-    assert change.booking_prices.count() == 3
+    assert change.booking_prices.count() == 6  # the booked price from the start, then 1.00
+    booking.refresh_from_db()
+    assert booking.monthly_price == Decimal("1.00")
+    assert booking_price_on(booking, date(2027, 4, 8)) == change.old_price
 
 
 def test_at_the_effective_date_non_objectors_get_the_dated_price_objectors_not(
@@ -170,7 +181,13 @@ def test_at_the_effective_date_non_objectors_get_the_dated_price_objectors_not(
     assert booking_price_on(b1, EFFECTIVE) == old
     assert booking_prices_on([a1, a2, b1], EFFECTIVE) == {
         a1.pk: Decimal("9.90"), a2.pk: Decimal("9.90"), b1.pk: old}
-    assert BookingPrice.objects.count() == 2
+    # Customer A's two bookings: the booked price from their start, the new one from 01.06.
+    assert sorted(BookingPrice.objects.values_list("booking_id", "valid_from")) == sorted(
+        [(a1.pk, a1.active_from), (a1.pk, EFFECTIVE), (a2.pk, a2.active_from),
+         (a2.pk, EFFECTIVE)])
+    a1.refresh_from_db()
+    b1.refresh_from_db()
+    assert (a1.monthly_price, b1.monthly_price) == (Decimal("9.90"), old)  # price in force
     plan.refresh_from_db()
     assert plan.monthly_price == Decimal("9.90")
     offer = SpecialTerminationOffer.objects.get()
@@ -349,5 +366,5 @@ def test_two_workers_apply_a_price_change_once(world, plan, bookings):
     results = run_at_once(lambda: plan_price_changes_apply(today=EFFECTIVE),
                           lambda: plan_price_changes_apply(today=EFFECTIVE))
     assert sorted(r["changes"] for r in results) == [0, 1]
-    assert change.booking_prices.count() == 3
+    assert change.booking_prices.count() == 6
     assert AuditEvent.objects.filter(action="plan.price_change_applied").count() == 1
