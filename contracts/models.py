@@ -194,7 +194,8 @@ class Booking(NoticeTerms):
                                on_delete=models.PROTECT, related_name="bookings")
     plan = models.ForeignKey(Plan, verbose_name=_("Leistung"), on_delete=models.PROTECT,
                              related_name="bookings")
-    # The snapshot: later catalogue edits never change a booking.
+    # The snapshot: later catalogue edits never change a booking; its price changes only by an
+    # announced price change (contracts/price_changes.py, dated in BookingPrice).
     plan_name = models.CharField(_("Leistung (bei Buchung)"), max_length=120)
     family = models.CharField(_("Produktfamilie"), max_length=32, choices=PlanFamily.choices)
     monthly_price = models.DecimalField(_("Nettopreis pro Monat (EUR)"), max_digits=10,
