@@ -23,10 +23,14 @@ def _flush_keeps_the_sqlite_evidence_triggers():
     table; on SQLite with DELETE, which the gdpr triggers refuse once an AVV acceptance or a
     published version exists (PostgreSQL's TRUNCATE fires no row triggers). The test flush
     drops those triggers first and creates them again at its end, in the same transaction."""
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    from django.db import connection
 
+    if connection.vendor != "sqlite":
+        yield
+        return
+    operations = type(connection.ops)
     frozen = importlib.import_module("gdpr.migrations.0002_frozen_rows")
-    original = DatabaseOperations.sql_flush
+    original = operations.sql_flush
 
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         statements = original(self, style, tables, reset_sequences=reset_sequences,
@@ -36,9 +40,9 @@ def _flush_keeps_the_sqlite_evidence_triggers():
         drop = [f"DROP TRIGGER IF EXISTS {name};" for name, *_rest in frozen.SQLITE]
         return [*drop, *statements, *frozen.sqlite_create_statements()]
 
-    DatabaseOperations.sql_flush = sql_flush
+    operations.sql_flush = sql_flush
     yield
-    DatabaseOperations.sql_flush = original
+    operations.sql_flush = original
 
 
 def totp_now(device: TOTPDevice) -> str:

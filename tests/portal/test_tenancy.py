@@ -74,6 +74,13 @@ PORTAL_MODELS = {"portal.organisation", "portal.membership", "portal.user",
 DEVICE_MODELS = {"devices.device", "devices.deviceimport"}
 #: Every staff role sees the catalogue, contracts and bookings (changes: provider staff only).
 CONTRACT_MODELS = {"contracts.plan", "contracts.contract", "contracts.booking"}
+#: The AVV, sub-processors and objection cases: the provider's roles (partner support sees its
+#: customers' acceptances only); the records of processing: provider admin and DPO.
+GDPR_MODELS = {"gdpr.avvversion", "gdpr.avvacceptance", "gdpr.subprocessor",
+               "gdpr.objectioncase"}
+RECORD_MODELS = {"gdpr.processingrecord", "gdpr.processingreview"}
+#: Price changes of plans (provider roles) and the special termination rights they give.
+PRICE_MODELS = {"contracts.planpricechange", "contracts.specialterminationoffer"}
 #: Models without tenant scoping that roles outside the provider may still list: the catalogue.
 SHARED_MODELS = {"contracts.plan"}
 DJANGO_Q_MODELS = {"django_q.schedule", "django_q.success", "django_q.failure"}
@@ -82,15 +89,19 @@ if "orm" in settings.Q_CLUSTER:
     DJANGO_Q_MODELS.add("django_q.ormq")
 #: The admin changelists each staff person may open; every other registered model refuses.
 OPENABLE_CHANGELISTS = {
-    "provider_admin": PORTAL_MODELS | DJANGO_Q_MODELS | DEVICE_MODELS | CONTRACT_MODELS,
+    "provider_admin": PORTAL_MODELS | DJANGO_Q_MODELS | DEVICE_MODELS | CONTRACT_MODELS
+    | GDPR_MODELS | RECORD_MODELS | PRICE_MODELS,
     "provider_staff": {"portal.organisation", "portal.membership", "portal.user",
                        "portal.notification", "portal.document", "portal.changenotice"}
-    | DEVICE_MODELS | CONTRACT_MODELS,
-    "dpo": PORTAL_MODELS | DEVICE_MODELS | CONTRACT_MODELS,
+    | DEVICE_MODELS | CONTRACT_MODELS | GDPR_MODELS | PRICE_MODELS,
+    "dpo": PORTAL_MODELS | DEVICE_MODELS | CONTRACT_MODELS | GDPR_MODELS | RECORD_MODELS
+    | {"contracts.planpricechange"},
     "partner_support": {"portal.organisation", "portal.membership", "portal.user",
-                        "portal.changenotice"} | DEVICE_MODELS | CONTRACT_MODELS,
+                        "portal.changenotice", "gdpr.avvacceptance"}
+    | DEVICE_MODELS | CONTRACT_MODELS,
     "partner_support_b": {"portal.organisation", "portal.membership", "portal.user",
-                          "portal.changenotice"} | DEVICE_MODELS | CONTRACT_MODELS,
+                          "portal.changenotice", "gdpr.avvacceptance"}
+    | DEVICE_MODELS | CONTRACT_MODELS,
 }
 CUSTOMER_KEYS = ("customer_a", "customer_b", "customer_direct")
 MARKER_ACTION = "test.tenancy"
