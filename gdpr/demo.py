@@ -6,10 +6,14 @@ review overdue. Idempotent: ``seed_demo`` runs any number of times."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from datetime import timedelta
 
-from gdpr.models import AvvAcceptance, AvvStatus, AvvVersion, TomMeasure
+from django.db import transaction
+from django.utils import timezone
+
+from gdpr.models import AvvAcceptance, AvvStatus, AvvVersion, ProcessingRecord, TomMeasure
 from gdpr.services.avv import avv_accept, avv_version_publish
+from gdpr.services.records import processing_records_generate_all, processing_review_record
 from portal.models import Membership
 from portal.roles import Role
 
@@ -121,3 +125,24 @@ def demo_avv_seed(organisations: dict) -> AvvVersion:
                            sha256_seen=version.sha256, ip="192.0.2.10",
                            user_agent="Mozilla/5.0 (Demo)")
     return version
+
+
+#: The record whose yearly review the demo shows as overdue (reviewed 400 days ago).
+OVERDUE_RECORD = "Zugriffs- und Änderungsprotokolle"
+
+
+def demo_records_seed(organisations: dict) -> None:
+    """The provider's own records and one per customer with bookings, then the DPO's reviews:
+    every record reviewed 40 days ago, one 400 days ago (its yearly review is overdue)."""
+    processing_records_generate_all(actor=None)
+    dpo = (Membership.objects.filter(organisation=organisations["provider"], role=Role.DPO,
+                                     user__is_active=True).select_related("user").first())
+    if dpo is None:
+        return
+    today = timezone.localdate()
+    for record in ProcessingRecord.objects.filter(is_active=True, reviews__isnull=True):
+        overdue = record.name.startswith(OVERDUE_RECORD)
+        processing_review_record(
+            actor=dpo.user, record=record,
+            reviewed_on=today - timedelta(days=400 if overdue else 40), outcome="unchanged",
+            notes="Verzeichnis mit der gelebten Praxis abgeglichen; keine Abweichungen.")

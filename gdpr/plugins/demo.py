@@ -1,0 +1,15 @@
+"""The gdpr demo data (gdpr/demo.py), after the bookings: the register of sub-processors, the
+AVV that names them, acceptances, one pending sub-processor change, the records of
+processing with the DPO's reviews."""
+
+from portal.registries import DemoSeeder, demo_seeders
+
+
+def _seed(organisations: dict) -> None:
+    from gdpr.demo import demo_avv_seed, demo_records_seed
+
+    demo_avv_seed(organisations)
+    demo_records_seed(organisations)
+
+
+demo_seeders.register(DemoSeeder(key="gdpr", seed=_seed, order=50))
