@@ -24,3 +24,16 @@ for code, label, details in (
      ("format", "count")),
 ):
     audit_action_declare(code, label, details=details)
+
+for code, label, details in (
+    ("subprocessor.added", _("Unterauftragsverarbeiter hinzugefügt"),
+     ("valid_from", "notices")),
+    ("subprocessor.changed", _("Unterauftragsverarbeiter geändert"),
+     ("valid_from", "predecessor", "fields", "notices")),
+    ("subprocessor.replaced", _("Unterauftragsverarbeiter ersetzt"),
+     ("valid_from", "predecessor", "notices")),
+    ("subprocessor.ended", _("Unterauftragsverarbeiter beendet"), ("valid_to",)),
+    ("objection_case.opened", _("Widerspruchsfall eröffnet"), ("notice", "deadline")),
+    ("objection_case.resolved", _("Widerspruchsfall abgeschlossen"), ("resolution", "notice")),
+):
+    audit_action_declare(code, label, details=details)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from gdpr.models import AvvVersion, TomCategory, TomMeasure
 from portal.notifications.identity import provider_identity
@@ -78,7 +78,10 @@ def avv_text_of(version: AvvVersion) -> str:
     """What a customer reads: the frozen text of a published version, a draft rendered now."""
     if version.is_published:
         return version.text_de
-    return avv_render(label=version.label, toms=tom_snapshot(version))
+    from gdpr.selectors.subprocessors import subprocessors_for_avv
+
+    return avv_render(label=version.label, toms=tom_snapshot(version),
+                      subprocessors=subprocessors_for_avv(timezone.localdate()))
 
 
 def _reading_toms(toms: Sequence[dict]) -> list[dict]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from gdpr.avv import avv_render, avv_sha256, tom_snapshot
 from gdpr.models import AvvAcceptance, AvvStatus, AvvVersion, TomMeasure
+from gdpr.selectors.subprocessors import subprocessors_for_avv
 from portal.roles import Role
 from portal.services.audit import audit_event_record
 from portal.tenancy import membership_of
@@ -44,7 +45,8 @@ def avv_version_publish(*, actor, version: AvvVersion) -> AvvVersion:
         if empty:
             raise ValidationError(_("Ohne Maßnahmen: TOM-Kategorie %(categories)s.")
                                   % {"categories": ", ".join(empty)})
-        text = avv_render(label=version.label, toms=toms)
+        text = avv_render(label=version.label, toms=toms,
+                          subprocessors=subprocessors_for_avv(timezone.localdate()))
         version.text_de, version.sha256, version.toms = text, avv_sha256(text), toms
         version.status, version.published_at = AvvStatus.PUBLISHED, timezone.now()
         version.published_by = actor

@@ -1,0 +1,74 @@
+"""Reads of the sub-processor register (002 AVV §7): the register on a day, the changes still
+to come with their notices, the list the AVV renders, what a change would send, and the open
+objection cases with their deadlines. The register is the provider's and the same for
+everyone; notices and cases are customer-owned and read through ``visible_to``. Every list is
+a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone, translation
+
+from gdpr.models import CaseResolution, ObjectionCase, Safeguard, SubProcessor
+from gdpr.selectors.notices import SUBPROCESSOR_KIND, SUBPROCESSOR_SUBJECT
+from portal.change_notices.kinds import kind_get
+from portal.models import ChangeNotice
+from portal.periods import WorkCalendar, objection_deadline
+
+
+def subprocessors_in_force(on: date | None = None) -> QuerySet:
+    """The register on day ``on`` (today): the rows valid that day, by name."""
+    on = on or timezone.localdate()
+    return (SubProcessor.objects.filter(valid_from__lte=on)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+            .select_related("predecessor").order_by("name", "valid_from", "id"))
+
+
+def subprocessors_pending(user, *, today: date | None = None) -> list[dict]:
+    """The rows that start after ``today``, each with its predecessor and the change notices
+    ``user`` may see that announce it (by customer). Two queries."""
+    today = today or timezone.localdate()
+    rows = list(SubProcessor.objects.filter(valid_from__gt=today)
+                .select_related("predecessor").order_by("valid_from", "name", "id"))
+    by_row: dict[str, list[ChangeNotice]] = defaultdict(list)
+    if rows:
+        notices = (ChangeNotice.objects.visible_to(user)
+                   .filter(kind=SUBPROCESSOR_KIND, subject_type=SUBPROCESSOR_SUBJECT,
+                           subject_id__in=[str(row.pk) for row in rows])
+                   .select_related("customer").order_by("customer__name", "id"))
+        for notice in notices:
+            by_row[notice.subject_id].append(notice)
+    return [{"subprocessor": row, "predecessor": row.predecessor,
+             "notices": by_row.get(str(row.pk), [])} for row in rows]
+
+
+def subprocessors_for_avv(on: date) -> list[dict]:
+    """The register in force on ``on`` as the plain, sorted data ``avv_render`` takes (German
+    labels), so the same register always renders the same AVV bytes."""
+    with translation.override("de"):
+        return [{"name": row.name, "service": row.service,
+                 "location": f"{row.location} ({row.country})",
+                 "safeguard": str(Safeguard(row.safeguard).label)}
+                for row in subprocessors_in_force(on)]
+
+
+def subprocessor_change_preview(*, today: date | None = None) -> dict:
+    """What a change sent today would do: how many customers get a notice and until when they
+    can object (the confirmation pages of the admin)."""
+    from gdpr.services.subprocessors import affected_customers
+
+    today = today or timezone.localdate()
+    deadline = objection_deadline(received=today,
+                                  period=kind_get(SUBPROCESSOR_KIND).current_window(),
+                                  calendar=WorkCalendar.germany())
+    return {"customers": affected_customers().count(), "deadline": deadline}
+
+
+def objection_cases_open(user) -> QuerySet:
+    """The open objection cases ``user`` may see, the nearest objection deadline first."""
+    return (ObjectionCase.objects.visible_to(user).filter(resolution=CaseResolution.OPEN)
+            .select_related("customer", "notice").order_by("notice__deadline", "opened_at",
+                                                           "pk"))
