@@ -109,8 +109,19 @@ def customer_with_contract(db):
     return customer, admin, devices
 
 
+@pytest.fixture
+def published_avv(db):
+    from django.db import transaction
+
+    from gdpr.services import avv_version_publish
+    from tests.gdpr.conftest import draft_version
+
+    with transaction.atomic():
+        return avv_version_publish(actor=None, version=draft_version("2026-1"))
+
+
 def test_customer_admin_pages_fit_phone_and_desktop(live_server, page, shots,
-                                                     customer_with_contract):
+                                                     customer_with_contract, published_avv):
     customer, admin, devices = customer_with_contract
     login(page, live_server.url, admin)
     visit(page, live_server.url, shots, [
@@ -120,6 +131,11 @@ def test_customer_admin_pages_fit_phone_and_desktop(live_server, page, shots,
         ("customer-contract", "/vertrag/",
          ("tbody tr >> text=Entfernen", "tbody tr >> text=Stufe wechseln")),
         ("customer-booking", "/vertrag/buchen/", ("tbody tr a.button",)),
+        ("customer-avv", "/datenschutz/", ("button >> text=AVV 2026-1 annehmen",)),
+        ("customer-toms", "/datenschutz/toms/", ()),
+        ("customer-subprocessors", "/datenschutz/unterauftragsverarbeiter/", ()),
+        ("customer-notices", "/datenschutz/mitteilungen/", ()),
+        ("customer-dpo", "/datenschutz/datenschutzbeauftragter/", ()),
     ])
 
 
@@ -150,7 +166,7 @@ def test_provider_admin_pages_fit_phone_and_desktop(live_server, page, shots):
 
 
 def test_dpo_audit_and_access_log_fit_phone_and_desktop(live_server, page, shots,
-                                                        customer_with_contract):
+                                                        customer_with_contract, published_avv):
     customer_b, admin_b, _devices = customer_with_contract
     contract_summary_create(actor=admin_b, contract=customer_b.contract, lang="de")
     provider = OrganisationFactory(kind=OrganisationKind.PROVIDER, name="Muster IT-Service GmbH")
@@ -168,4 +184,8 @@ def test_dpo_audit_and_access_log_fit_phone_and_desktop(live_server, page, shots
         ("dpo-access-log", "/admin/portal/accesslogentry/", ("#result_list",)),
         ("dpo-documents", "/admin/portal/document/", ("#result_list",)),
         ("dpo-outbox", "/admin/portal/notification/", ("#result_list",)),
+        ("dpo-start", "/admin/", ("#dpo-start",)),
+        ("dpo-coverage", "/admin/gdpr/avvacceptance/je-kunde/", ()),
+        ("dpo-records", "/admin/gdpr/processingrecord/", ()),
+        ("dpo-avv-versions", "/admin/gdpr/avvversion/", ("#result_list",)),
     ])
