@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from gdpr.models import CaseResolution, ObjectionCase, Safeguard, SubProcessor
 from gdpr.selectors.notices import SUBPROCESSOR_KIND, SUBPROCESSOR_SUBJECT
@@ -19,11 +21,36 @@ from portal.models import ChangeNotice
 from portal.periods import WorkCalendar, objection_deadline
 
 
+class RegisterState(models.TextChoices):
+    """Where a register row stands on a day."""
+
+    IN_FORCE = "in_force", _("in Kraft")
+    PENDING = "pending", _("geplant")
+    ENDED = "ended", _("beendet")
+
+
+def register_state_filter(state: str, on: date) -> Q:
+    """The rows in ``state`` on day ``on`` (the one home of the rule; see register_state)."""
+    if state == RegisterState.PENDING:
+        return Q(valid_from__gt=on)
+    if state == RegisterState.ENDED:
+        return Q(valid_to__lt=on)
+    return Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+
+
+def register_state(row: SubProcessor, on: date) -> RegisterState:
+    """The state of one row on day ``on``, by the same rule as ``register_state_filter``."""
+    if row.valid_from > on:
+        return RegisterState.PENDING
+    if row.valid_to is not None and row.valid_to < on:
+        return RegisterState.ENDED
+    return RegisterState.IN_FORCE
+
+
 def subprocessors_in_force(on: date | None = None) -> QuerySet:
     """The register on day ``on`` (today): the rows valid that day, by name."""
     on = on or timezone.localdate()
-    return (SubProcessor.objects.filter(valid_from__lte=on)
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+    return (SubProcessor.objects.filter(register_state_filter(RegisterState.IN_FORCE, on))
             .select_related("predecessor").order_by("name", "valid_from", "id"))
 
 
@@ -31,7 +58,7 @@ def subprocessors_pending(user, *, today: date | None = None) -> list[dict]:
     """The rows that start after ``today``, each with its predecessor and the change notices
     ``user`` may see that announce it (by customer). Two queries."""
     today = today or timezone.localdate()
-    rows = list(SubProcessor.objects.filter(valid_from__gt=today)
+    rows = list(SubProcessor.objects.filter(register_state_filter(RegisterState.PENDING, today))
                 .select_related("predecessor").order_by("valid_from", "name", "id"))
     by_row: dict[str, list[ChangeNotice]] = defaultdict(list)
     if rows:

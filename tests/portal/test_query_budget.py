@@ -60,6 +60,8 @@ QUERY_BUDGET = {
     "gdpr.avvacceptance": 13,
     "gdpr.processingrecord": 10,
     "gdpr.processingreview": 12,
+    "gdpr.subprocessor": 13,
+    "gdpr.objectioncase": 12,
 }
 
 
@@ -285,6 +287,35 @@ def _avv_acceptances(world, n):
             person=make_person(Role.CUSTOMER_ADMIN, customer, mfa=False), ip="192.0.2.1")
 
 
+def _subprocessors(world, n):
+    """Register rows, each replacing a distinct predecessor."""
+    from gdpr.models import SubProcessor
+
+    for i in range(n):
+        old = SubProcessor.objects.create(name=f"Alt {uuid.uuid4().hex[:8]}", service="s",
+                                          location="l", country="DE", data_categories="d",
+                                          valid_from=date(2026, 1, 1),
+                                          valid_to=date(2026, 12, 31))
+        SubProcessor.objects.create(name=f"Neu {i}", service="s", location="l", country="FR",
+                                    data_categories="d", valid_from=date(2027, 1, 1),
+                                    predecessor=old)
+
+
+def _objection_cases(world, n):
+    """Objection cases of distinct customers, each after its own notice."""
+    from gdpr.models import ObjectionCase
+    from portal.models import ChangeNotice
+
+    for _i in range(n):
+        customer = _customer_with_partner()
+        notice = ChangeNotice.objects.create(
+            customer=customer, kind="subprocessor_change", title="t", text="t", window="30d",
+            received_on=date(2027, 3, 26), effective_on=date(2027, 5, 1),
+            deadline=date(2027, 4, 26), decision="objected", decided_at=timezone.now())
+        ObjectionCase.objects.create(customer=customer, notice=notice,
+                                     opened_at=timezone.now())
+
+
 def _changelist(label: str) -> str:
     app_label, model_name = label.split(".")
     return reverse(f"admin:{app_label}_{model_name}_changelist")
@@ -355,6 +386,10 @@ PAGES: dict[str, tuple[str, Callable[[], str], Callable, Callable]] = {
                               _processing_records, _shown_changelist),
     "gdpr.processingreview": ("provider_admin", lambda: _changelist("gdpr.processingreview"),
                               _processing_records, _shown_changelist),
+    "gdpr.subprocessor": ("provider_admin", lambda: _changelist("gdpr.subprocessor"),
+                          _subprocessors, _shown_changelist),
+    "gdpr.objectioncase": ("provider_admin", lambda: _changelist("gdpr.objectioncase"),
+                           _objection_cases, _shown_changelist),
 }
 
 
