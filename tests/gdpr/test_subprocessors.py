@@ -269,3 +269,16 @@ def test_others_cannot_resolve(world, register, who):
                                resolution=CaseResolution.RESOLVED, note="Vermerk")
     case.refresh_from_db()
     assert case.resolution == CaseResolution.OPEN
+
+
+def test_a_draft_renders_the_same_bytes_until_the_register_changes(world, register):
+    from gdpr.avv import avv_sha256, avv_text_of
+
+    version = draft_version()
+    with _at(FRIDAY):
+        first, second = avv_text_of(version), avv_text_of(version)
+    assert first == second and avv_sha256(first) == avv_sha256(second)
+    _change_on_friday(world, register)
+    with _at(date(2027, 5, 1)):
+        changed = avv_text_of(version)
+    assert changed != first and "Nürnberg (DE)" in changed
