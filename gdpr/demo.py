@@ -11,9 +11,18 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from gdpr.models import AvvAcceptance, AvvStatus, AvvVersion, ProcessingRecord, TomMeasure
+from gdpr.models import (
+    AvvAcceptance,
+    AvvStatus,
+    AvvVersion,
+    ProcessingRecord,
+    Safeguard,
+    SubProcessor,
+    TomMeasure,
+)
 from gdpr.services.avv import avv_accept, avv_version_publish
 from gdpr.services.records import processing_records_generate_all, processing_review_record
+from gdpr.services.subprocessors import subprocessor_replace
 from portal.models import Membership
 from portal.roles import Role
 
@@ -94,8 +103,61 @@ TOMS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+#: The register as it stood before the portal (name, service, location, country, safeguard,
+#: data categories), in force since REGISTER_SINCE.
+REGISTER = [
+    ("Hetzner Online GmbH", "Rechenzentrum: Betrieb des Kundenportals und der Fernwartung",
+     "Falkenstein (Vogtland)", "DE", Safeguard.EU_EEA,
+     "Portalkonten, Kundenstammdaten, Geräteinventar, Protokolle"),
+    ("N-able Technologies Ltd.", "Überwachung und Patch-Verwaltung der Geräte (RMM)",
+     "Edinburgh", "GB", Safeguard.ADEQUACY,
+     "Gerätedaten (Hostname, Seriennummer, Software), Anmeldenamen, IP-Adressen"),
+    ("Microsoft Ireland Operations Ltd.", "E-Mail und Telefonie des Supports (Microsoft 365)",
+     "Dublin", "IE", Safeguard.EU_EEA, "Kontakt- und Kommunikationsdaten"),
+    ("Acronis Germany GmbH", "Cloud-Sicherung der betreuten Server", "Frankfurt am Main", "DE",
+     Safeguard.EU_EEA, "Inhalte der gesicherten Systeme"),
+]
+REGISTER_SINCE = (2025, 1, 1)
+#: The pending change: the cloud backup moves to another company, in 45 days (the customers'
+#: objection window of 30 days runs from today).
+PENDING = {"replaces": "Acronis Germany GmbH", "name": "Backblaze, Inc.",
+           "service": "Cloud-Sicherung der betreuten Server",
+           "location": "Sacramento (Kalifornien)",
+           "country": "US", "safeguard": Safeguard.SCC,
+           "data_categories": "Inhalte der gesicherten Systeme (verschlüsselt)"}
+PENDING_IN_DAYS = 45
+
 #: Customers whose admins have accepted the demo version (K-10001 has not: the banner).
 ACCEPTED_BY = ("K-10002", "K-10003")
+
+
+def demo_register_seed() -> None:
+    """The register in force before the portal: historical rows, entered as they stood (no
+    change notices: nothing changes for anyone)."""
+    from datetime import date
+
+    if SubProcessor.objects.exists():
+        return
+    SubProcessor.objects.bulk_create([
+        SubProcessor(name=name, service=service, location=location, country=country,
+                     safeguard=safeguard, data_categories=categories,
+                     valid_from=date(*REGISTER_SINCE))
+        for name, service, location, country, safeguard, categories in REGISTER])
+
+
+def demo_pending_change_seed() -> None:
+    """The pending replacement, through the service: every customer with a running contract
+    gets its change notice with the objection window."""
+    if SubProcessor.objects.filter(name=PENDING["name"]).exists():
+        return
+    current = SubProcessor.objects.filter(name=PENDING["replaces"], valid_to__isnull=True,
+                                          successors__isnull=True).first()
+    if current is None:
+        return
+    values = {key: value for key, value in PENDING.items() if key != "replaces"}
+    subprocessor_replace(actor=None, subprocessor=current,
+                         valid_from=timezone.localdate() + timedelta(days=PENDING_IN_DAYS),
+                         **values)
 
 
 def demo_avv_seed(organisations: dict) -> AvvVersion:

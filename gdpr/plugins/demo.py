@@ -6,9 +6,16 @@ from portal.registries import DemoSeeder, demo_seeders
 
 
 def _seed(organisations: dict) -> None:
-    from gdpr.demo import demo_avv_seed, demo_records_seed
+    from gdpr.demo import (
+        demo_avv_seed,
+        demo_pending_change_seed,
+        demo_records_seed,
+        demo_register_seed,
+    )
 
+    demo_register_seed()  # first: the AVV names the register in force
     demo_avv_seed(organisations)
+    demo_pending_change_seed()
     demo_records_seed(organisations)
 
 
