@@ -99,8 +99,7 @@ def _reading_toms(toms: Sequence[dict]) -> list[dict]:
     return result
 
 
-def avv_reading_html(version: AvvVersion, lang: str, *,
-                     subprocessors: Iterable[dict] = ()) -> str:
+def avv_reading_html(version: AvvVersion, lang: str) -> str:
     """The AVV for reading in ``lang``: German is the binding text itself (frozen once
     published); another language renders the same data (TOM snapshot, sub-processors,
     provider, DPO) with its reading template. Never hashed, never accepted: the page says
@@ -108,9 +107,15 @@ def avv_reading_html(version: AvvVersion, lang: str, *,
     template = READING_TEMPLATES.get(lang)
     if template is None:
         return avv_text_of(version)
+    from gdpr.selectors.subprocessors import subprocessors_for_avv
+
     toms = version.toms if version.is_published else tom_snapshot(version)
+    # The register the binding text names: in force when the version was published.
+    day = timezone.localdate(version.published_at) if version.is_published else \
+        timezone.localdate()
+    subprocessors = subprocessors_for_avv(day, lang=lang)
     with translation.override(lang):
         return render_to_string(template, {
             "label": version.label, "provider": provider_identity(),
             "dpo_lines": dpo_contact_lines(), "toms": _reading_toms(toms),
-            "subprocessors": list(subprocessors)})
+            "subprocessors": subprocessors})

@@ -25,12 +25,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.apps import apps
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from contracts.models import Booking, BookingState, PlanFamily
 from gdpr.models import AvvVersion, RecordKind, Safeguard, SubProcessor
+from gdpr.selectors.subprocessors import subprocessors_in_force
 from portal.privacy import Retention, entries
 
 
@@ -185,11 +186,6 @@ def retention_text(labels: Sequence[str]) -> str:
 # --- Art. 30(2): from bookings, AVV and sub-processors -----------------------------------------
 
 
-def subprocessors_in_force(day: date) -> list[SubProcessor]:
-    return list(SubProcessor.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day),
-                                            valid_from__lte=day).order_by("name", "pk"))
-
-
 def recipients_text(subprocessors: Sequence[SubProcessor], extra: str = "") -> str:
     lines = [f"{s.name} – {s.service} ({s.location}, {s.country})" for s in subprocessors]
     return "\n".join([*([extra] if extra else []), *lines])
@@ -231,7 +227,7 @@ def processor_record_fields(customer, *, avv: AvvVersion, today: date) -> dict |
         return None
     families = sorted({row["family"] for row in services})
     plans = ", ".join(f"{row['plan']} ({row['devices']})" for row in services)
-    in_force = subprocessors_in_force(today)
+    in_force = list(subprocessors_in_force(today))
     return {
         "kind": RecordKind.PROCESSOR,
         "name": _("Auftragsverarbeitung für %(customer)s") % {"customer": customer.name},
@@ -257,7 +253,7 @@ def controller_record_fields(default: ControllerDefault, *, avv: AvvVersion | No
     labels = registered(default.retention_entries)
     if not labels:
         return None
-    in_force = subprocessors_in_force(today)
+    in_force = list(subprocessors_in_force(today))
     return {
         "kind": RecordKind.CONTROLLER, "name": default.name, "purposes": default.purposes,
         "legal_basis": default.legal_basis, "data_categories": default.data_categories,

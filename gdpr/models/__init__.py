@@ -16,6 +16,7 @@ from gdpr.models.records import (  # noqa: F401
     ReviewOutcome,
 )
 from gdpr.models.subprocessors import (  # noqa: F401
+    SUBPROCESSOR_KIND,
     CaseResolution,
     ObjectionCase,
     Safeguard,

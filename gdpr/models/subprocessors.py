@@ -16,6 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.tenancy import TenantManager
 
+#: The change-notice kind of a register change (declared in gdpr/plugins/subprocessors.py).
+SUBPROCESSOR_KIND = "subprocessor_change"
+
 
 class Safeguard(models.TextChoices):
     """How a transfer is lawful (Chapter V GDPR); inside the EU/EEA there is no transfer."""

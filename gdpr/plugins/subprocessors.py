@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy
 
-from gdpr.selectors.notices import SUBPROCESSOR_KIND
+from gdpr.models import SUBPROCESSOR_KIND
 from portal.change_notices.kinds import NoticeKind, kinds
 from portal.periods import Period
 

@@ -9,20 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
-from gdpr.models import SubProcessor
+from gdpr.models import SUBPROCESSOR_KIND, SubProcessor
+from gdpr.selectors.subprocessors import SUBPROCESSOR_SUBJECT
 from portal.change_notices.kinds import kind_get, kind_label, kinds
 from portal.change_notices.services import (
     change_notice_may_object,
     change_notice_objection_refusal,
 )
 from portal.models import ChangeNotice, NoticeDecision
-
-#: The change-notice kind of a sub-processor change (declared by gdpr's sub-processor module).
-SUBPROCESSOR_KIND = "subprocessor_change"
-SUBPROCESSOR_SUBJECT = SubProcessor._meta.label_lower
 
 DECISION_BADGES = {NoticeDecision.PENDING: "badge--warn", NoticeDecision.OBJECTED: "badge--bad",
                    NoticeDecision.DEEMED_ACCEPTED: "badge--ok",
@@ -59,14 +55,6 @@ def notice_flags(notice: ChangeNotice, user, *, today: date | None = None) -> No
         reason_required=notice.kind in kinds and kind_get(notice.kind).reason_required,
         pending=notice.decision == NoticeDecision.PENDING,
         badge=DECISION_BADGES.get(notice.decision, ""))
-
-
-def subprocessors_in_force(on: date | None = None) -> QuerySet:
-    """The register on day ``on`` (today): the rows valid that day."""
-    on = on or timezone.localdate()
-    return (SubProcessor.objects.filter(valid_from__lte=on)
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
-            .order_by("name", "valid_from", "id"))
 
 
 def pending_subprocessor_changes(user, customer, *, today: date | None = None) -> list[dict]:

@@ -14,11 +14,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from gdpr.models import CaseResolution, ObjectionCase, Safeguard, SubProcessor
-from gdpr.selectors.notices import SUBPROCESSOR_KIND, SUBPROCESSOR_SUBJECT
+from gdpr.models import SUBPROCESSOR_KIND, CaseResolution, ObjectionCase, Safeguard, SubProcessor
 from portal.change_notices.kinds import kind_get
 from portal.models import ChangeNotice
 from portal.periods import WorkCalendar, objection_deadline
+
+#: How a change notice names the register row it announces (``ChangeNotice.subject_type``).
+SUBPROCESSOR_SUBJECT = SubProcessor._meta.label_lower
 
 
 class RegisterState(models.TextChoices):
@@ -72,10 +74,11 @@ def subprocessors_pending(user, *, today: date | None = None) -> list[dict]:
              "notices": by_row.get(str(row.pk), [])} for row in rows]
 
 
-def subprocessors_for_avv(on: date) -> list[dict]:
+def subprocessors_for_avv(on: date, *, lang: str = "de") -> list[dict]:
     """The register in force on ``on`` as the plain, sorted data ``avv_render`` takes (German
-    labels), so the same register always renders the same AVV bytes."""
-    with translation.override("de"):
+    labels, or ``lang``'s for a reading version), so the same register always renders the
+    same AVV bytes."""
+    with translation.override(lang):
         return [{"name": row.name, "service": row.service,
                  "location": f"{row.location} ({row.country})",
                  "safeguard": str(Safeguard(row.safeguard).label)}

@@ -31,8 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contracts.models import ContractStatus
-from gdpr.models import CaseResolution, ObjectionCase, Safeguard, SubProcessor
-from gdpr.selectors.notices import SUBPROCESSOR_KIND
+from gdpr.models import SUBPROCESSOR_KIND, CaseResolution, ObjectionCase, Safeguard, SubProcessor
 from portal.change_notices.services import change_notice_issue
 from portal.models import ChangeNotice, Organisation
 from portal.roles import OrganisationKind, Role

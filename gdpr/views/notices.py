@@ -17,8 +17,8 @@ from gdpr.selectors.notices import (
     notice_list,
     notice_rows,
     pending_subprocessor_changes,
-    subprocessors_in_force,
 )
+from gdpr.selectors.subprocessors import subprocessors_in_force
 from gdpr.views.common import customer_for, customer_url, page_context, pick, safe_next
 from portal.change_notices.kinds import kind_label
 from portal.change_notices.services import change_notice_object, change_notice_seen

@@ -4,6 +4,7 @@ reading version."""
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from django.db import transaction
@@ -12,7 +13,7 @@ from pypdf import PdfReader
 
 from gdpr.avv import avv_reading_html
 from gdpr.documents import AVV_DOCUMENT, avv_pdf_create
-from gdpr.models import TomMeasure
+from gdpr.models import SubProcessor, TomMeasure
 from gdpr.services import avv_accept, avv_version_publish
 from portal.documents.models import Document
 from tests.gdpr.conftest import draft_version
@@ -67,6 +68,9 @@ def test_the_pdf_is_rendered_once_per_acceptance_and_reproducible(world, publish
 
 
 def test_the_english_reading_version_says_that_the_german_text_binds(world):
+    SubProcessor.objects.create(name="Hetzner Online GmbH", service="Rechenzentrum",
+                                location="Falkenstein", country="DE", safeguard="eu_eea",
+                                data_categories="Kundendaten", valid_from=date(2025, 1, 1))
     version = draft_version()
     TomMeasure.objects.filter(version=version, category="a").update(
         text_en="Badge readers at every entrance")
@@ -78,6 +82,8 @@ def test_the_english_reading_version_says_that_the_german_text_binds(world):
     assert "Badge readers at every entrance" in english  # English wording where entered
     assert "Maßnahme b" in english  # else the binding German one
     assert "Vereinbarung zur Auftragsverarbeitung" not in english
+    # The register the binding text names (in force when it was published).
+    assert "Hetzner Online GmbH" in english and "Hetzner Online GmbH" in version.text_de
     # German is the binding text itself; the English text changes no hash.
     assert avv_reading_html(version, "de") == version.text_de
     assert "Badge readers" not in version.text_de
