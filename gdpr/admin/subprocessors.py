@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from gdpr.models import CaseResolution, ObjectionCase, SubProcessor
@@ -197,8 +197,11 @@ class SubProcessorAdmin(TenantScopedAdmin):
         return self._register_page(
             request, object_id, form_class=ChangeForm, service=service, notices=True,
             title=gettext("Unterauftragsverarbeiter ändern"),
-            done=gettext("Änderung von %(name)s ab %(day)s eingetragen; %(count)d Kunden "
-                         "erhalten eine Änderungsmitteilung."))
+            done=lambda count: ngettext(
+                "Änderung von %(name)s ab %(day)s eingetragen; %(count)d Kunde erhält eine "
+                "Änderungsmitteilung.",
+                "Änderung von %(name)s ab %(day)s eingetragen; %(count)d Kunden erhalten eine "
+                "Änderungsmitteilung.", count))
 
     def replace_view(self, request, object_id):
         def service(row, data):
@@ -207,8 +210,11 @@ class SubProcessorAdmin(TenantScopedAdmin):
         return self._register_page(
             request, object_id, form_class=ReplaceForm, service=service, notices=True,
             title=gettext("Unterauftragsverarbeiter ersetzen"),
-            done=gettext("%(name)s übernimmt ab %(day)s; %(count)d Kunden erhalten eine "
-                         "Änderungsmitteilung."))
+            done=lambda count: ngettext(
+                "%(name)s übernimmt ab %(day)s; %(count)d Kunde erhält eine "
+                "Änderungsmitteilung.",
+                "%(name)s übernimmt ab %(day)s; %(count)d Kunden erhalten eine "
+                "Änderungsmitteilung.", count))
 
     def end_view(self, request, object_id):
         def service(row, data):
@@ -217,10 +223,10 @@ class SubProcessorAdmin(TenantScopedAdmin):
         return self._register_page(
             request, object_id, form_class=EndForm, service=service, notices=False,
             title=gettext("Unterauftragsverarbeiter beenden"),
-            done=gettext("%(name)s endet am %(day)s."))
+            done=lambda count: gettext("%(name)s endet am %(day)s."))
 
     def _register_page(self, request, object_id, *, form_class, service, notices: bool,
-                       title: str, done: str):
+                       title: str, done):
         """Form, then a confirmation (customers noticed, objection deadline), then
         ``service(row, cleaned_data)``; a refusal shows on the form."""
         if not self._may_write(request):
@@ -242,9 +248,10 @@ class SubProcessorAdmin(TenantScopedAdmin):
                 confirming = False
             else:
                 day = saved.valid_to if form_class is EndForm else saved.valid_from
-                self.message_user(request, done % {
-                    "name": saved.name, "day": day.strftime("%d.%m.%Y"),
-                    "count": preview["customers"] if preview else 0}, messages.SUCCESS)
+                count = preview["customers"] if preview else 0
+                self.message_user(request, done(count) % {
+                    "name": saved.name, "day": day.strftime("%d.%m.%Y"), "count": count},
+                    messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:gdpr_subprocessor_change",
                                                     args=[saved.pk]))
         return TemplateResponse(request, "admin/gdpr/subprocessor/register_change.html", {
