@@ -33,10 +33,10 @@ from contracts.views.common import (
     booking_or_404,
     contract_url,
     customer_for,
+    pick_customer,
     picks_customer,
     require_actor,
     safe_next,
-    visible_customers,
 )
 from portal.http import client_ip
 
@@ -58,10 +58,8 @@ def book(request):
     require_actor(user)
     customer = customer_for(request)
     if customer is None:
-        return render(request, "contracts/pick_customer.html", {
-            "customers": visible_customers(user), "action": reverse("contracts:book"),
-            "extra": {"plan": request.GET.get("plan", "")}, "param": CUSTOMER_PARAM,
-        })
+        return pick_customer(request, action=reverse("contracts:book"),
+                             extra={"plan": request.GET.get("plan", "")})
 
     if request.method == "POST":
         form = BookingForm(request.POST, actor=user, customer=customer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -78,3 +78,13 @@ def booking_or_404(request, pk: int) -> Booking:
     bookings = Booking.objects.visible_to(request.user).select_related(
         "device", "plan", "contract", "customer")
     return get_object_or_404(bookings, pk=pk)
+
+
+def pick_customer(request, *, action: str, extra: dict | None = None):
+    """Staff and partner support first pick the customer whose contract they want to see or
+    book for; ``extra``: query parameters kept through the choice."""
+    return render(request, "portal/pick_customer.html", {
+        "customers": visible_customers(request.user), "action": action, "extra": extra or {},
+        "param": CUSTOMER_PARAM,
+        "question": _("Für welchen Kunden möchten Sie den Vertrag ansehen oder bearbeiten?"),
+    })

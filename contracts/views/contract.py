@@ -31,9 +31,9 @@ from contracts.views.common import (
     can_act,
     contract_url,
     customer_for,
+    pick_customer,
     picks_customer,
     require_actor,
-    visible_customers,
     with_customer,
 )
 from portal.http import client_ip
@@ -42,10 +42,7 @@ from portal.pagination import PAGE_SIZE
 
 
 def _pick(request, action: str):
-    return render(request, "contracts/pick_customer.html", {
-        "customers": visible_customers(request.user), "action": action, "extra": {},
-        "param": CUSTOMER_PARAM,
-    })
+    return pick_customer(request, action=action)
 
 
 @login_required

@@ -32,9 +32,10 @@ PAGES = (
 
 def pick(request, url_name: str):
     """Staff and partner support first pick the customer whose pages they want to see."""
-    return render(request, "gdpr/portal/pick_customer.html", {
+    return render(request, "portal/pick_customer.html", {
         "customers": visible_customers(request.user), "action": reverse(url_name),
-        "param": CUSTOMER_PARAM,
+        "param": CUSTOMER_PARAM, "extra": {},
+        "question": _("Für welchen Kunden möchten Sie die Datenschutz-Seiten ansehen?"),
     })
 
 

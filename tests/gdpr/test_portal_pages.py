@@ -140,7 +140,7 @@ def test_partner_support_sees_its_customers_state_read_only(world, published, ve
         avv_accept(actor=world["people"]["customer_admin"], customer=world["orgs"]["customer_a"],
                    version=published, sha256_seen=published.sha256, ip=None, user_agent="")
     client = verified_client(world["people"]["partner_support"])
-    assert client.get(AVV).templates[0].name == "gdpr/portal/pick_customer.html"
+    assert client.get(AVV).templates[0].name == "portal/pick_customer.html"
     customer = world["orgs"]["customer_a"]
     page = client.get(AVV, {"kunde": customer.pk})
     body = page.content.decode()
