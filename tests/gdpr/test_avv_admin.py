@@ -13,6 +13,7 @@ from gdpr.models import AvvAcceptance, AvvVersion, TomMeasure
 from gdpr.services import avv_accept
 from gdpr.services.avv import avv_version_draft_from
 from portal.models import AuditEvent
+from portal.roles import Role
 from tests.gdpr.conftest import draft_version
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +98,51 @@ def test_acceptances_are_read_only_and_partner_support_sees_only_its_customers(
     page = dpo.get(reverse("admin:gdpr_avvacceptance_changelist"))
     assert "Kunde A" in page.text and "Kunde B" in page.text
     assert "addlink" not in page.text
+
+
+def _versions_and_acceptances(world, n: int) -> None:
+    """``n`` drafts and ``n`` acceptances of one published version by distinct people of
+    distinct customers (bulk: the evidence triggers allow inserts)."""
+    from django.utils import timezone
+
+    from portal.models import Membership, Organisation, User
+    from portal.roles import OrganisationKind
+
+    start = AvvVersion.objects.count()
+    AvvVersion.objects.bulk_create([AvvVersion(label=f"e-{start + i}") for i in range(n)])
+    version = AvvVersion.objects.filter(status="published").first()
+    customers = Organisation.objects.bulk_create([
+        Organisation(kind=OrganisationKind.CUSTOMER, name=f"Kunde {start + i}")
+        for i in range(n)])
+    people = User.objects.bulk_create([
+        User(email=f"admin{start + i}@kunde.example") for i in range(n)])
+    Membership.objects.bulk_create([
+        Membership(user=person, organisation=customer, role=Role.CUSTOMER_ADMIN)
+        for person, customer in zip(people, customers, strict=True)])
+    AvvAcceptance.objects.bulk_create([
+        AvvAcceptance(customer=customer, version=version, person=person,
+                      accepted_at=timezone.now(), ip="192.0.2.1", sha256=version.sha256)
+        for person, customer in zip(people, customers, strict=True)])
+
+
+@pytest.mark.parametrize("page", ["admin:gdpr_avvversion_changelist",
+                                  "admin:gdpr_avvacceptance_changelist"])
+def test_the_avv_lists_run_flat_queries_at_10_and_1000_rows(world, verified_client, published,
+                                                            page):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = verified_client(world["people"]["dpo"])
+
+    def count() -> int:
+        client.get(reverse(page))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse(page)).status_code == 200
+        return len(queries.captured_queries)
+
+    _versions_and_acceptances(world, 10)
+    small = count()
+    _versions_and_acceptances(world, 990)
+    large = count()
+    print(f"\n{page}: {small} queries at 10 rows, {large} at 1,000")
+    assert large == small
