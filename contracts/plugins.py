@@ -62,6 +62,12 @@ def _av_managed():
     return av_managed()
 
 
+def _customers_with_running_contract():
+    from contracts.selectors import customers_with_running_contract
+
+    return customers_with_running_contract()
+
+
 def _seed_bookings(organisations: dict) -> None:
     from contracts.demo import demo_bookings_seed
 
@@ -89,25 +95,27 @@ kinds.register(DocumentKind(BOOKING_CONFIRMATION, gettext_lazy("Buchungsbestäti
 kinds.register(DocumentKind(CONTRACT_SUMMARY, gettext_lazy("Vertragsübersicht")))
 
 # Changes of prices and terms need an objection window (DOMAIN.md § 4); the windows are the
-# provider's settings (PORTAL_CHANGE_NOTICE_WINDOWS), these the defaults.
+# provider's settings (PORTAL_CHANGE_NOTICE_WINDOWS), these the defaults. A terms change is
+# sent by hand from the change-notice admin to every customer whose contract has not ended; the
+# price kinds come from a plan's price change (contracts/price_admin.py).
 _SILENCE = gettext_lazy("Widersprechen Sie nicht bis zum {deadline} im Portal, gilt die Änderung "
                         "als angenommen.")
-for _code, _label, _window, _min_lead, _on_objection in (
+for _code, _label, _window, _min_lead, _on_objection, _recipients in (
     ("price_increase", gettext_lazy("Preiserhöhung"), Period(weeks=4), None,
      gettext_lazy("Widersprechen Sie, gelten die bisherigen Preise weiter; der Anbieter kann "
-                  "die betroffenen Leistungen dann kündigen.")),
+                  "die betroffenen Leistungen dann kündigen."), None),
     ("terms_change", gettext_lazy("Änderung der Geschäftsbedingungen"), Period(weeks=2),
      Period(weeks=2),
      gettext_lazy("Widersprechen Sie, kann der Anbieter die betroffenen Leistungen nach Ablauf "
-                  "der Widerspruchsfrist beenden.")),
+                  "der Widerspruchsfrist beenden."), _customers_with_running_contract),
     ("price_change_2m", gettext_lazy("Preis- oder Leistungsänderung (2 Monate)"),
      Period(months=2), Period(months=2),
      gettext_lazy("Widersprechen Sie, haben beide Seiten ein außerordentliches Kündigungsrecht "
-                  "mit einer Frist von 14 Tagen zum Tag der Änderung.")),
+                  "mit einer Frist von 14 Tagen zum Tag der Änderung."), None),
 ):
     notice_kinds.register(NoticeKind(code=_code, label=_label, window=_window,
                                      min_lead=_min_lead, on_objection=_on_objection,
-                                     silence_text=_SILENCE))
+                                     silence_text=_SILENCE, recipients=_recipients))
 
 login_blockers.register(LoginBlocker(key="contracts.contract_ended", check=_contract_ended))
 

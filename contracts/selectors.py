@@ -28,8 +28,10 @@ from contracts.models import (
 from contracts.price_changes import special_termination_bookings, special_termination_end
 from contracts.services import booking_is_withdrawable, booking_removal_refusal
 from devices.models import Device
+from portal.models import Organisation
 from portal.money import money
 from portal.periods import add_months, billed_months, month_end
+from portal.roles import OrganisationKind
 
 Month = tuple[int, int]
 
@@ -298,3 +300,13 @@ def special_termination_offer_context(offer_id: int) -> dict:
     view = _offer_view(offer, timezone.localdate())
     return {"offer": offer, "change": offer.price_change, "bookings": view.bookings,
             "end": view.end, "customer_may_terminate": offer.customer_may_terminate}
+
+
+def customers_with_running_contract() -> QuerySet[Organisation]:
+    """The customers whose contract has not ended (active, or cancelled but still running):
+    the recipients of a change notice to all customers (a terms change, a sub-processor
+    change). The provider's view, not one person's: the notices go to every such customer."""
+    return (Organisation.objects.filter(kind=OrganisationKind.CUSTOMER,
+                                        contract__status__in=[ContractStatus.ACTIVE,
+                                                              ContractStatus.ENDING])
+            .order_by("name", "pk"))

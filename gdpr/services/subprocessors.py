@@ -30,11 +30,11 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from contracts.models import ContractStatus
+from contracts.selectors import customers_with_running_contract
 from gdpr.models import SUBPROCESSOR_KIND, CaseResolution, ObjectionCase, Safeguard, SubProcessor
 from portal.change_notices.services import change_notice_issue
-from portal.models import ChangeNotice, Organisation
-from portal.roles import OrganisationKind, Role
+from portal.models import ChangeNotice
+from portal.roles import Role
 from portal.services.audit import audit_event_record
 from portal.tenancy import membership_of
 
@@ -66,11 +66,8 @@ def _require_writer(actor) -> None:
 
 def affected_customers():
     """The customers a register change concerns: every customer whose contract has not ended
-    (active or cancelled but still running)."""
-    return (Organisation.objects.filter(kind=OrganisationKind.CUSTOMER,
-                                        contract__status__in=[ContractStatus.ACTIVE,
-                                                              ContractStatus.ENDING])
-            .order_by("name", "pk"))
+    (contracts' rule, ``customers_with_running_contract``)."""
+    return customers_with_running_contract()
 
 
 def _require_not_past(valid_from: date, today: date) -> None:

@@ -1,14 +1,19 @@
 """Change notices in the staff admin, read-only: every notice's state per customer (delivery,
-first sight, deadline, decision and who made it). Decisions change only through the services."""
+first sight, deadline, decision and who made it). Decisions change only through the services.
+Provider admins and staff send a notice of a kind that names its recipients (a terms change)
+from the list ("Mitteilung versenden", ``admin_send.py``)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin.base import ReadOnlyAdmin
+from portal.change_notices.admin_send import notice_send_view
 from portal.change_notices.kinds import kind_label, kinds
 from portal.change_notices.models import ChangeNotice
+from portal.change_notices.services import change_notice_may_issue
 from portal.documents.kinds import KindFilter as _KindFilter
 
 
@@ -34,7 +39,20 @@ class ChangeNoticeAdmin(ReadOnlyAdmin):
               "created_by")
     readonly_fields = ("kind_display",)
     show_full_result_count = False
+    change_list_template = "admin/portal/changenotice/change_list.html"
 
     @admin.display(description=_("Art"), ordering="kind")
     def kind_display(self, obj: ChangeNotice) -> str:
         return kind_label(obj.kind)
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {
+            **(extra_context or {}), "may_send": change_notice_may_issue(request.user)})
+
+    def get_urls(self):
+        return [path("versenden/", self.admin_site.admin_view(self.send_view),
+                     name=f"{self.opts.app_label}_{self.opts.model_name}_send"),
+                *super().get_urls()]
+
+    def send_view(self, request):
+        return notice_send_view(self, request)

@@ -4,6 +4,10 @@ document kinds): contracts declares price and terms changes, gdpr the sub-proces
 A kind carries its default objection window; the window in force is the provider's setting
 ``PORTAL_CHANGE_NOTICE_WINDOWS`` (code -> period such as ``"4w"``), read when a notice is
 issued, so a provider can change it without a release (DOMAIN §4).
+
+A kind with ``recipients`` (the customers a notice of this kind goes to) can be sent by hand
+from the staff admin (``admin_send.py``); the others are issued by their own flows only (a
+price change on a plan, a sub-processor change in the register).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.db.models import QuerySet
 from django.utils.functional import Promise
 
 from portal.periods import Period
@@ -32,6 +37,9 @@ class NoticeKind:
     #: ``on_objected(notice=..., actor=...)``: what the issuing app does about an objection
     #: (e.g. open a DPO case), called inside the objection's transaction.
     on_objected: Callable[..., Any] | None = None
+    #: The customers a notice of this kind goes to when staff send it by hand; ``None``: the
+    #: kind is issued by its app's own flow only.
+    recipients: Callable[[], QuerySet] | None = None
 
     def __post_init__(self) -> None:
         for name in ("window", "min_lead"):
@@ -55,6 +63,11 @@ def kind_get(code: str) -> NoticeKind:
         raise ValueError(f"change notice kind {code!r} is not declared; declare it in the "
                          "plugins module of the app that issues it")
     return kinds.get(code)
+
+
+def kinds_sent_by_hand() -> list[NoticeKind]:
+    """The kinds staff may send from the admin: those that name their recipients."""
+    return [kind for kind in kinds if kind.recipients is not None]
 
 
 def kind_label(code: str) -> str:

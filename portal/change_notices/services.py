@@ -8,6 +8,7 @@ the notice is received (the day it is sent), moved off weekends and nationwide h
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,12 +19,15 @@ from django.utils.translation import gettext as _
 from portal.change_notices.kinds import NoticeKind, kind_get
 from portal.change_notices.models import ChangeNotice, NoticeDecision
 from portal.notifications.service import notify
-from portal.periods import WorkCalendar, objection_deadline
-from portal.roles import PROVIDER_ROLES, OrganisationKind, Role
+from portal.periods import Period, WorkCalendar, objection_deadline
+from portal.roles import OrganisationKind, Role
 from portal.services.audit import audit_event_record
 from portal.tenancy import membership_of
 
 ISSUED = "change_notice.issued"
+#: Who sends change notices: the provider's admins and staff. The DPO reviews changes and
+#: objections but sends nothing (read-only on business data, issue 10 item 7).
+ISSUER_ROLES = frozenset({Role.PROVIDER_ADMIN, Role.PROVIDER_STAFF})
 
 
 def _day(day: date) -> str:
@@ -43,6 +47,30 @@ def change_notice_lead_refusal(kind: NoticeKind, *, received_on: date,
         "latest": _day(kind.min_lead.before(effective_on)), "effective": _day(effective_on)}
 
 
+@dataclass(frozen=True)
+class NoticePreview:
+    """What a notice would be: its window in force, its objection deadline and why it comes
+    too late (``None`` if it does not)."""
+
+    window: Period
+    deadline: date
+    refusal: str | None
+
+
+def change_notice_preview(kind: NoticeKind, *, received_on: date,
+                          effective_on: date) -> NoticePreview:
+    """The window, deadline and lead refusal of a notice of ``kind`` received on
+    ``received_on`` for a change taking effect on ``effective_on``: what ``change_notice_issue``
+    applies and a confirmation page shows before sending."""
+    window = kind.current_window()
+    return NoticePreview(
+        window=window,
+        deadline=objection_deadline(received=received_on, period=window,
+                                    calendar=WorkCalendar.germany()),
+        refusal=change_notice_lead_refusal(kind, received_on=received_on,
+                                           effective_on=effective_on))
+
+
 def _notice_text(kind: NoticeKind, *, text: str, deadline: date) -> str:
     """The text the customer receives, in German (the binding language): the caller's text,
     what an objection leads to and what silence means."""
@@ -52,10 +80,18 @@ def _notice_text(kind: NoticeKind, *, text: str, deadline: date) -> str:
                            if part)
 
 
-def _require_issuer(actor) -> None:
+def change_notice_may_issue(actor) -> bool:
+    """Whether ``actor`` sends change notices (``None``: the system, e.g. a daily job)."""
+    if actor is None:
+        return True
     membership = membership_of(actor)
-    if actor is not None and (membership is None or membership.role not in PROVIDER_ROLES):
-        raise PermissionDenied(_("Änderungsmitteilungen versendet nur der Anbieter."))
+    return membership is not None and membership.role in ISSUER_ROLES
+
+
+def _require_issuer(actor) -> None:
+    if not change_notice_may_issue(actor):
+        raise PermissionDenied(_("Änderungsmitteilungen versenden nur Administratoren und "
+                                 "Mitarbeiter des Anbieters."))
 
 
 def change_notice_issue(*, actor, kind: str, customers: Iterable, title: str, text: str,
@@ -65,13 +101,11 @@ def change_notice_issue(*, actor, kind: str, customers: Iterable, title: str, te
     notice_kind = kind_get(kind)
     _require_issuer(actor)
     received_on = sent_on or timezone.localdate()
-    refusal = change_notice_lead_refusal(notice_kind, received_on=received_on,
-                                         effective_on=effective_on)
-    if refusal:
-        raise ValidationError(refusal)
-    window = notice_kind.current_window()
-    deadline = objection_deadline(received=received_on, period=window,
-                                  calendar=WorkCalendar.germany())
+    preview = change_notice_preview(notice_kind, received_on=received_on,
+                                    effective_on=effective_on)
+    if preview.refusal:
+        raise ValidationError(preview.refusal)
+    window, deadline = preview.window, preview.deadline
     subject_type = subject._meta.label_lower if subject is not None else ""
     subject_id = str(subject.pk) if subject is not None else ""
     full_text = _notice_text(notice_kind, text=text, deadline=deadline)
