@@ -14,10 +14,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from contracts.selectors import customers_with_running_contract
 from gdpr.models import SUBPROCESSOR_KIND, CaseResolution, ObjectionCase, Safeguard, SubProcessor
 from portal.change_notices.kinds import kind_get
+from portal.change_notices.services import change_notice_preview
 from portal.models import ChangeNotice
-from portal.periods import WorkCalendar, objection_deadline
 
 #: How a change notice names the register row it announces (``ChangeNotice.subject_type``).
 SUBPROCESSOR_SUBJECT = SubProcessor._meta.label_lower
@@ -88,13 +89,11 @@ def subprocessors_for_avv(on: date, *, lang: str = "de") -> list[dict]:
 def subprocessor_change_preview(*, today: date | None = None) -> dict:
     """What a change sent today would do: how many customers get a notice and until when they
     can object (the confirmation pages of the admin)."""
-    from gdpr.services.subprocessors import affected_customers
-
     today = today or timezone.localdate()
-    deadline = objection_deadline(received=today,
-                                  period=kind_get(SUBPROCESSOR_KIND).current_window(),
-                                  calendar=WorkCalendar.germany())
-    return {"customers": affected_customers().count(), "deadline": deadline}
+    preview = change_notice_preview(kind_get(SUBPROCESSOR_KIND), received_on=today,
+                                    effective_on=today)
+    return {"customers": customers_with_running_contract().count(),
+            "deadline": preview.deadline}
 
 
 def objection_cases_open(user) -> QuerySet:
