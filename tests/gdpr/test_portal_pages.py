@@ -16,10 +16,10 @@ from django.urls import reverse
 
 from gdpr.models import AvvAcceptance, SubProcessor
 from gdpr.services import avv_version_publish
-from portal.change_notices.kinds import NoticeKind, kind_get, kinds
+from portal.change_notices.kinds import kind_get
 from portal.change_notices.services import change_notice_issue
 from portal.models import AuditEvent, ChangeNotice, NoticeDecision
-from portal.periods import BERLIN, Period
+from portal.periods import BERLIN
 from tests.gdpr.conftest import draft_version
 
 pytestmark = pytest.mark.django_db
@@ -31,20 +31,8 @@ ACCEPT = reverse("gdpr:avv_accept")
 
 @pytest.fixture
 def subprocessor_kind():
-    """The sub-processor kind (30 days, reason required) as gdpr declares it; registered here
-    while the register's module has not declared it, left alone once it has."""
-    if SUBPROCESSOR in kinds:
-        yield kind_get(SUBPROCESSOR)
-        return
-    kind = kinds.register(NoticeKind(
-        code=SUBPROCESSOR, label="Änderung der Unterauftragsverarbeiter", window=Period(days=30),
-        reason_required=True,
-        on_objection="Widersprechen Sie, muss der Anbieter die betroffene Leistung nicht "
-                     "fortführen.",
-        silence_text="Widersprechen Sie nicht bis zum {deadline}, gilt die Änderung als "
-                     "genehmigt."))
-    yield kind
-    kinds.unregister(SUBPROCESSOR)
+    """The sub-processor kind as gdpr declares it (30 days, reason required)."""
+    return kind_get(SUBPROCESSOR)
 
 
 def _at(day: date, hour: int = 12):

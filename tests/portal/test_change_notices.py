@@ -33,20 +33,8 @@ SUBPROCESSOR = "subprocessor_change"
 
 @pytest.fixture
 def subprocessor_kind():
-    """The sub-processor kind as gdpr declares it (30 days, reason required); registered here
-    while gdpr does not exist yet, left alone once it does."""
-    if SUBPROCESSOR in kinds:
-        yield kind_get(SUBPROCESSOR)
-        return
-    kind = kinds.register(NoticeKind(
-        code=SUBPROCESSOR, label="Änderung der Unterauftragsverarbeiter", window=Period(days=30),
-        reason_required=True,
-        on_objection="Widersprechen Sie, muss der Anbieter die betroffene Leistung nicht "
-                     "fortführen.",
-        silence_text="Widersprechen Sie nicht bis zum {deadline}, gilt die Änderung als "
-                     "genehmigt."))
-    yield kind
-    kinds.unregister(SUBPROCESSOR)
+    """The sub-processor kind as gdpr declares it (30 days, reason required)."""
+    return kind_get(SUBPROCESSOR)
 
 
 def _issue(world, kind="price_increase", *, sent_on, effective_on, customers=None, **extra):
