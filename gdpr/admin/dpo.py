@@ -4,6 +4,8 @@ to. Read-only: the DPO writes only reviews and case resolutions, on their own pa
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -12,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gdpr.selectors.dpo import (
+    admins_missing,
     coverage_of,
     coverage_rows,
     coverage_summary,
@@ -53,6 +56,10 @@ def coverage_view(admin_site):
             page = Paginator(coverage_rows(request.user, version=version), PAGE_SIZE) \
                 .get_page(request.GET.get("p"))
             page.object_list = [coverage_of(row) for row in page.object_list]
+            missing = admins_missing(request.user, [row.customer_id for row in page.object_list],
+                                     version=version)
+            page.object_list = [replace(row, missing=tuple(missing.get(row.customer_id, ())))
+                                for row in page.object_list]
         return TemplateResponse(request, "admin/gdpr/avv_coverage.html", {
             **admin_site.each_context(request),
             "title": _("AVV-Annahmen je Kunde"), "version": version, "page": page})

@@ -21,7 +21,7 @@ from gdpr.selectors.records import records_review_overdue, records_visible
 from gdpr.services.avv import current_avv
 from portal.change_notices.kinds import kind_label
 from portal.change_notices.models import ChangeNotice, NoticeDecision
-from portal.models import Organisation
+from portal.models import Membership, Organisation, User
 from portal.roles import OrganisationKind, Role
 
 #: How far ahead the start page lists reviews as due soon.
@@ -43,6 +43,7 @@ class CustomerCoverage:
     state: str  # Coverage.*
     admins: int
     admins_accepted: int  # admins who accepted the current version themselves
+    missing: tuple[str, ...] = ()  # names of the admins who have not (``admins_missing``)
 
 
 def coverage_rows(user, *, version: AvvVersion | None = None) -> QuerySet:
@@ -68,6 +69,23 @@ def coverage_of(row) -> CustomerCoverage:
              Coverage.OLDER if row.has_any else Coverage.NEVER)
     return CustomerCoverage(customer_id=row.pk, name=row.name, state=state, admins=row.admins,
                             admins_accepted=row.admins_accepted)
+
+
+def admins_missing(user, customer_ids, *, version: AvvVersion) -> dict[int, list[str]]:
+    """Per customer of ``customer_ids``: the names of its active admins who have not accepted
+    ``version`` themselves (one query for a whole page of customers)."""
+    accepted = AvvAcceptance.objects.filter(person=OuterRef("user"), version=version)
+    rows = (Membership.objects.filter(organisation_id__in=list(customer_ids),
+                                      role=Role.CUSTOMER_ADMIN, user__is_active=True,
+                                      user__in=User.objects.visible_to(user))
+            .exclude(Exists(accepted)).select_related("user")
+            .order_by("user__last_name", "user__first_name", "user__email"))
+    missing: dict[int, list[str]] = {}
+    for membership in rows:
+        person = membership.user
+        missing.setdefault(membership.organisation_id, []).append(
+            person.get_full_name() or person.email)
+    return missing
 
 
 def coverage_summary(user) -> dict:

@@ -111,6 +111,10 @@ def test_the_coverage_list_pages_through_every_customer(world, verified_client, 
     with CaptureQueriesContext(connection) as few:
         response = client.get(url)
     assert "Kunde B" in response.text and "0 / 2" in response.text
+    # Who has not accepted yet, by name (both admins of Kunde B).
+    b_admins = [m.user for m in world["orgs"]["customer_b"].memberships.select_related("user")]
+    for person in b_admins:
+        assert (person.get_full_name() or person.email) in response.text
     Organisation.objects.bulk_create([
         Organisation(kind=OrganisationKind.CUSTOMER, name=f"Kunde {i:04}") for i in range(1000)])
     with CaptureQueriesContext(connection) as many:
