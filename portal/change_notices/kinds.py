@@ -57,6 +57,26 @@ kinds: Registry[NoticeKind] = Registry(
     "change_notice_kinds", key=lambda k: k.code, order=lambda k: str(k.label))
 
 
+@dataclass(frozen=True)
+class NoticePage:
+    """Where a customer's people read a notice and object: ``url(notice)`` gives the path
+    (declared by the app that shows the notices, so the e-mail links to it)."""
+
+    key: str
+    url: Callable[..., str]
+
+
+notice_pages: Registry[NoticePage] = Registry(
+    "change_notice_pages", key=lambda p: p.key, order=lambda p: p.key)
+
+
+def notice_page_url(notice) -> str:
+    """The path of ``notice``'s page in the portal, or "" while no app shows notices."""
+    for page in notice_pages:
+        return page.url(notice)
+    return ""
+
+
 def kind_get(code: str) -> NoticeKind:
     """The declared kind of ``code``; an undeclared code is a programming error."""
     if code not in kinds:

@@ -9,11 +9,12 @@ from portal.notifications.registry import NotificationRule, customer_admins
 
 
 def notice_context(notification) -> dict:
-    from portal.change_notices.kinds import kind_label
+    from portal.change_notices.kinds import kind_label, notice_page_url
     from portal.change_notices.models import ChangeNotice
 
     notice = ChangeNotice.objects.get(pk=notification.context["notice_id"])
-    return {"notice": notice, "kind_label": kind_label(notice.kind)}
+    return {"notice": notice, "kind_label": kind_label(notice.kind),
+            "notice_url": notice_page_url(notice)}
 
 
 def _delivered(notification) -> None:

@@ -9,12 +9,13 @@ from datetime import date, datetime
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import override_settings
 
-from portal.change_notices.kinds import NoticeKind, kind_get, kinds
+from portal.change_notices.kinds import NoticeKind, kind_get, kinds, notice_page_url
 from portal.change_notices.services import (
     change_notice_issue,
     change_notice_object,
@@ -274,6 +275,9 @@ def test_the_customer_admins_are_emailed_and_the_sent_email_is_the_delivery(worl
     assert "Neue Preise ab Juni" in message.subject
     assert "07.05.2027" in message.body
     assert "gilt die Änderung als angenommen" in message.body
+    # The e-mail links to the notice's page (declared by the app that shows notices).
+    assert f"{settings.PORTAL_BASE_URL}{notice_page_url(notice)}" in message.body
+    assert notice_page_url(notice).endswith(f"/{notice.pk}/")
     notice.refresh_from_db()
     assert notice.delivered_at is not None
     event = AuditEvent.objects.get(action="change_notice.delivered")
@@ -355,8 +359,6 @@ def test_windows_come_from_the_environment_and_a_typo_fails_the_check():
     import os
     import subprocess
     import sys
-
-    from django.conf import settings
 
     from portal.change_notices.kinds import check_windows
 
