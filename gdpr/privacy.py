@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from portal.privacy import (
+    DELETE,
     RETAIN,
     Category,
     PrivacyEntry,
@@ -96,3 +97,44 @@ register(PrivacyEntry(
         "cleared on erasure.",
 ))
 exempt("gdpr.TomMeasure", "the provider's security measures (AVV section 4), no people")
+
+#: Requests are the evidence that the rights were answered in time (Art. 5 Abs. 2, Art. 12
+#: DSGVO): kept three years after the end of the year in which the request was closed.
+REQUEST_EVIDENCE_RETENTION = Retention(
+    basis="Art. 5 Abs. 2, Art. 12 DSGVO (Nachweis der Bearbeitung); §§ 195, 199 BGB "
+          "(Verjährung)",
+    period=years(3), starts="Ende des Kalenderjahres des Abschlusses", at_year_end=True)
+
+register(PrivacyEntry(
+    model="gdpr.DataSubjectRequest",
+    fields={"subject": Category.REFERENCE, "requester_name": Category.IDENTITY,
+            "requester_email": Category.CONTACT, "details": Category.FREE_TEXT,
+            "identity_check": Category.FREE_TEXT, "extension_reason": Category.FREE_TEXT,
+            "outcome": Category.FREE_TEXT, "created_by": Category.REFERENCE},
+    export_fields=("pk", "kind", "channel", "received_on", "deadline", "extended_deadline",
+                   "state", "requester_name", "requester_email", "details", "outcome",
+                   "closed_at"),
+    person=lambda user: Q(subject=user) | Q(created_by=user),
+    customer=lambda customer: Q(customer=customer),
+    erase=RETAIN, purge=RETAIN, retention=REQUEST_EVIDENCE_RETENTION, order=910,
+    why="A request and how it was answered prove that the person's rights were kept; the "
+        "account behind ``subject`` is pseudonymised on erasure, the request stays.",
+))
+
+
+def _export_files(rows) -> list[str]:
+    return [name for name in rows.exclude(file="").values_list("file", flat=True) if name]
+
+
+register(PrivacyEntry(
+    model="gdpr.PersonExport",
+    fields={"subject": Category.REFERENCE, "requested_by": Category.REFERENCE,
+            "file": Category.FREE_TEXT, "error": Category.FREE_TEXT},
+    not_personal={"sha256": "checksum of the file", "size": "bytes"},
+    export_fields=("pk", "state", "created_at", "finished_at", "expires_at"),
+    person=lambda user: Q(subject=user) | Q(requested_by=user),
+    customer=lambda customer: Q(customer=customer),
+    erase=DELETE, purge=DELETE, files=_export_files, order=905,
+    why="The ZIP holds a copy of everything about the person; it expires after 14 days and "
+        "goes with the person or the customer, the stored file after the commit.",
+))

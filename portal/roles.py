@@ -137,6 +137,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "gdpr.objectioncase": _VIEW,
         "gdpr.processingrecord": _EDIT,
         "gdpr.processingreview": _VIEW,
+        "gdpr.datasubjectrequest": _EDIT,
+        "gdpr.personexport": _VIEW,
     },
     Role.PROVIDER_STAFF: {
         "portal.organisation": _EDIT,
@@ -156,6 +158,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "gdpr.avvacceptance": _VIEW,
         "gdpr.subprocessor": _VIEW,
         "gdpr.objectioncase": _VIEW,
+        "gdpr.datasubjectrequest": _EDIT,
     },
     Role.DPO: {
         "portal.organisation": _VIEW,
@@ -179,6 +182,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "gdpr.objectioncase": ("view", "change"),
         "gdpr.processingrecord": _VIEW,
         "gdpr.processingreview": ("view", "add"),
+        "gdpr.datasubjectrequest": _EDIT,
+        "gdpr.personexport": _VIEW,
     },
     Role.PARTNER_SUPPORT: {
         "portal.changenotice": _VIEW,

@@ -15,6 +15,15 @@ from gdpr.models.records import (  # noqa: F401
     RecordKind,
     ReviewOutcome,
 )
+from gdpr.models.requests import (  # noqa: F401
+    OPEN_STATES,
+    DataSubjectRequest,
+    ExportState,
+    PersonExport,
+    RequestChannel,
+    RequestKind,
+    RequestState,
+)
 from gdpr.models.subprocessors import (  # noqa: F401
     SUBPROCESSOR_KIND,
     CaseResolution,
