@@ -37,3 +37,17 @@ for code, label, details in (
     ("objection_case.resolved", _("Widerspruchsfall abgeschlossen"), ("resolution", "notice")),
 ):
     audit_action_declare(code, label, details=details)
+
+for code, label, details in (
+    ("dsr.created", _("Betroffenenanfrage erfasst"),
+     ("kind", "channel", "received_on", "deadline", "subject_found")),
+    ("dsr.identity_checked", _("Identität des Antragstellers geprüft"), ()),
+    ("dsr.started", _("Bearbeitung einer Betroffenenanfrage begonnen"), ()),
+    ("dsr.extended", _("Frist einer Betroffenenanfrage verlängert"),
+     ("deadline", "extended_deadline")),
+    ("dsr.closed", _("Betroffenenanfrage abgeschlossen"), ("subject_found",)),
+    ("dsr.refused", _("Betroffenenanfrage abgelehnt"), ()),
+    ("dsr.reminded", _("An die Frist einer Betroffenenanfrage erinnert"), ("days", "due_on")),
+    ("dsr.extension_mailed", _("Antragsteller über die Fristverlängerung informiert"), ()),
+):
+    audit_action_declare(code, label, details=details)

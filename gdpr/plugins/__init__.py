@@ -1,4 +1,13 @@
 """What gdpr plugs into the core (portal/registries.py and the other core registries), one
 module per topic; ``portal.registries.autodiscover`` imports this package."""
 
-from gdpr.plugins import avv, demo, documents, dpo, notices, records, subprocessors  # noqa: F401
+from gdpr.plugins import (  # noqa: F401
+    avv,
+    demo,
+    documents,
+    dpo,
+    notices,
+    records,
+    requests,
+    subprocessors,
+)
