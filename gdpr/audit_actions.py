@@ -39,6 +39,17 @@ for code, label, details in (
     audit_action_declare(code, label, details=details)
 
 for code, label, details in (
+    ("person_export.requested", _("Datenexport einer Person angefordert"),
+     ("request", "subject")),
+    ("person_export.finished", _("Datenexport einer Person erstellt"),
+     ("entries", "size", "sha256")),
+    ("person_export.failed", _("Datenexport einer Person fehlgeschlagen"), ("error",)),
+    ("person_export.downloaded", _("Datenexport einer Person heruntergeladen"), ("sha256",)),
+    ("person_export.expired", _("Datei eines Datenexports nach Ablauf gelöscht"), ()),
+):
+    audit_action_declare(code, label, details=details)
+
+for code, label, details in (
     ("dsr.created", _("Betroffenenanfrage erfasst"),
      ("kind", "channel", "received_on", "deadline", "subject_found")),
     ("dsr.identity_checked", _("Identität des Antragstellers geprüft"), ()),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from gdpr.views import avv, notices
+from gdpr.views import avv, exports, notices
 
 app_name = "gdpr"
 
@@ -17,4 +17,7 @@ urlpatterns = [
     path("mitteilungen/<int:pk>/", notices.notice_detail, name="notice"),
     path("mitteilungen/<int:pk>/widersprechen/", notices.notice_object, name="notice_object"),
     path("datenschutzbeauftragter/", avv.dpo, name="dpo"),
+    path("meine-daten/", exports.my_data, name="my_data"),
+    path("meine-daten/anfordern/", exports.my_data_request, name="my_data_request"),
+    path("meine-daten/export/<int:pk>/", exports.export_download, name="export_download"),
 ]

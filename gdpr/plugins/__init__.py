@@ -6,6 +6,7 @@ from gdpr.plugins import (  # noqa: F401
     demo,
     documents,
     dpo,
+    exports,
     notices,
     records,
     requests,

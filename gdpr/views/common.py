@@ -27,6 +27,7 @@ PAGES = (
     ("gdpr:subprocessors", _("Unterauftragsverarbeiter")),
     ("gdpr:notices", _("Änderungsmitteilungen")),
     ("gdpr:dpo", _("Datenschutzbeauftragter")),
+    ("gdpr:my_data", _("Meine Daten")),
 )
 
 
