@@ -14,6 +14,7 @@ import hashlib
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -92,6 +93,12 @@ def _customer_of(subject: User):
     return None
 
 
+def _stale_before():
+    """An export waiting or running since before this is lost: django-q2 kills a task after
+    its timeout, and its claim fails once the row is failed (portal/jobs.py's limit)."""
+    return timezone.now() - timedelta(seconds=settings.PORTAL_JOB_STALE_SECONDS)
+
+
 @transaction.atomic
 def person_export_start(*, actor: User, request: DataSubjectRequest | None = None,
                         subject: User | None = None, ip: str | None = None) -> PersonExport:
@@ -108,9 +115,12 @@ def person_export_start(*, actor: User, request: DataSubjectRequest | None = Non
     if request is not None and request.state == RequestState.IDENTITY_CHECKED \
             and request.channel != RequestChannel.PORTAL:
         request = dsr_start(actor=actor, request=request)  # the handler works on it now
-    running = (PersonExport.objects.filter(
-        subject=subject, requested_by=actor,
-        state__in=(ExportState.QUEUED, ExportState.RUNNING)).order_by("-pk").first())
+    pending = PersonExport.objects.filter(
+        subject=subject, requested_by=actor, state__in=(ExportState.QUEUED, ExportState.RUNNING))
+    for lost in pending.filter(created_at__lt=_stale_before()):
+        _fail(lost, _("Der Export wurde nicht fertig (die Hintergrundverarbeitung wurde "
+                      "unterbrochen); er wurde neu angefordert."))
+    running = pending.filter(created_at__gte=_stale_before()).order_by("-pk").first()
     if running is not None:
         return running
     export = PersonExport(request=request, subject=subject, customer=_customer_of(subject),

@@ -89,6 +89,19 @@ def test_a_self_service_export_is_queued_after_the_commit_and_audited(
 
 
 @pytest.mark.django_db
+def test_an_export_lost_by_a_dead_worker_is_failed_and_requested_anew(world, settings):
+    person = world["people"]["customer_member"]
+    with time_machine.travel(timezone.now() - timedelta(seconds=settings.PORTAL_JOB_STALE_SECONDS
+                                                        + 1)):
+        lost = _start(actor=person, subject=person)
+    PersonExport.objects.filter(pk=lost.pk).update(state=ExportState.RUNNING)
+    fresh = _start(actor=person, subject=person)
+    lost.refresh_from_db()
+    assert fresh != lost and lost.state == ExportState.FAILED and "unterbrochen" in lost.error
+    assert person_export_build(export_id=fresh.pk).state == ExportState.DONE
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("who", ["dpo", "provider_admin"])
 def test_the_dpo_and_provider_admin_export_for_a_checked_access_request(world, who):
     request = _request(world)
