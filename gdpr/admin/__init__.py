@@ -1,3 +1,3 @@
 """The gdpr app in the staff admin, one module per topic; the DPO's start page is ``dpo``."""
 
-from gdpr.admin import avv, records, subprocessors  # noqa: F401
+from gdpr.admin import avv, records, requests, subprocessors  # noqa: F401

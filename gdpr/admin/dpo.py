@@ -23,6 +23,7 @@ from gdpr.selectors.dpo import (
     reviews_overdue_count,
     running_notices,
 )
+from gdpr.selectors.requests import requests_open_preview
 from gdpr.services.avv import current_avv
 from portal.pagination import PAGE_SIZE
 from portal.roles import Role
@@ -40,6 +41,7 @@ def dpo_start_section(request) -> dict | None:
             "notices": running_notices(request.user),
             "reviews": reviews_due(request.user, today=today),
             "reviews_overdue": reviews_overdue_count(request.user, today=today),
+            "requests": requests_open_preview(request.user, today),
             "today": today}
 
 

@@ -111,6 +111,13 @@ def _audit(actor, request: DataSubjectRequest, action: str, **details) -> None:
                        organisation=request.customer, details=details)
 
 
+def dsr_require_received_on(received_on: date) -> None:
+    """A request cannot be received in the future (the add form checks it too)."""
+    if received_on > timezone.localdate():
+        raise ValidationError({"received_on": _(
+            "Das Eingangsdatum darf nicht in der Zukunft liegen.")})
+
+
 def dsr_create(*, actor, kind: str, channel: str, received_on: date, requester_name: str,
                requester_email: str = "", details: str = "",
                subject: User | None = None) -> DataSubjectRequest:
@@ -119,9 +126,7 @@ def dsr_create(*, actor, kind: str, channel: str, received_on: date, requester_n
     is allowed — the request is later closed with that outcome."""
     _require_handler(actor)
     _require_kind(kind)
-    if received_on > timezone.localdate():
-        raise ValidationError({"received_on": _(
-            "Das Eingangsdatum darf nicht in der Zukunft liegen.")})
+    dsr_require_received_on(received_on)
     requester_email = (requester_email or "").strip()
     if subject is None and requester_email:
         subject = User.objects.filter(email__iexact=requester_email).order_by("pk").first()

@@ -62,6 +62,7 @@ QUERY_BUDGET = {
     "gdpr.processingreview": 12,
     "gdpr.subprocessor": 13,
     "gdpr.objectioncase": 12,
+    "gdpr.datasubjectrequest": 11,
 }
 
 
@@ -316,6 +317,17 @@ def _objection_cases(world, n):
                                      opened_at=timezone.now())
 
 
+def _data_subject_requests(world, n):
+    """Open requests of people of distinct customers (half of them overdue)."""
+    from gdpr.models import DataSubjectRequest
+
+    for i in range(n):
+        DataSubjectRequest.objects.create(
+            customer=_customer_with_partner(), kind="access", channel="email",
+            requester_name=f"Person {i}", received_on=date(2026, 1, 5),
+            deadline=date(2026, 2, 5) if i % 2 else date(2099, 2, 5))
+
+
 def _changelist(label: str) -> str:
     app_label, model_name = label.split(".")
     return reverse(f"admin:{app_label}_{model_name}_changelist")
@@ -390,6 +402,9 @@ PAGES: dict[str, tuple[str, Callable[[], str], Callable, Callable]] = {
                           _subprocessors, _shown_changelist),
     "gdpr.objectioncase": ("provider_admin", lambda: _changelist("gdpr.objectioncase"),
                            _objection_cases, _shown_changelist),
+    "gdpr.datasubjectrequest": ("provider_admin",
+                                lambda: _changelist("gdpr.datasubjectrequest"),
+                                _data_subject_requests, _shown_changelist),
 }
 
 
