@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from gdpr.models.requests import OPEN_STATES, DataSubjectRequest, RequestState
@@ -130,6 +130,12 @@ STEPS = (
 STEP_BY_SLUG = {step.slug: step for step in STEPS}
 
 
+def _may_extend(obj: DataSubjectRequest) -> bool:
+    """Whether to offer the extension (the service decides): not yet extended and the first
+    month still running."""
+    return obj.extended_deadline is None and timezone.localdate() <= obj.deadline
+
+
 class OverdueFilter(admin.SimpleListFilter):
     title = _("Frist")
     parameter_name = "due"
@@ -152,6 +158,7 @@ class DataSubjectRequestAdmin(TenantScopedAdmin):
                     "overdue_badge", "customer")
     list_filter = ("state", OverdueFilter, "kind", "channel", "received_on")
     list_select_related = ("customer",)
+    autocomplete_fields = ("subject",)
     search_fields = ("requester_name", "requester_email", "subject__email", "customer__name")
     date_hierarchy = "received_on"
     ordering = ("deadline", "pk")
@@ -197,9 +204,9 @@ class DataSubjectRequestAdmin(TenantScopedAdmin):
             return "–"
         if getattr(obj, "overdue", False):
             return format_html('<span class="badge badge--bad">{}</span>', gettext("überfällig"))
-        days = obj.time_left.days if getattr(obj, "time_left", None) is not None else None
-        return format_html('<span class="badge badge--ok">{}</span>',
-                           gettext("noch %(days)s Tage") % {"days": days})
+        days = obj.time_left.days if getattr(obj, "time_left", None) is not None else 0
+        return format_html('<span class="badge badge--ok">{}</span>', ngettext(
+            "noch %(days)d Tag", "noch %(days)d Tage", days) % {"days": days})
 
     def save_model(self, request, obj, form, change) -> None:
         saved = dsr_create(actor=request.user, **form.cleaned_data)
@@ -215,7 +222,7 @@ class DataSubjectRequestAdmin(TenantScopedAdmin):
         steps = []
         if obj is not None and dsr_may_handle(request.user):
             steps = [step for step in STEPS if obj.state in step.states
-                     and not (step.slug == "verlaengern" and obj.extended_deadline)]
+                     and not (step.slug == "verlaengern" and not _may_extend(obj))]
         return super().change_view(request, object_id, form_url, {
             **(extra_context or {}), "steps": steps})
 

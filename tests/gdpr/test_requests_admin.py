@@ -155,3 +155,25 @@ def test_the_start_page_lists_open_requests_overdue_first_flat(world, verified_c
     assert large == small
     assert "334 Anfragen überfällig." in page.text
     assert "Alle offenen Anfragen ansehen (1000)" in page.text
+
+
+def test_the_add_page_opens_and_takes_a_chosen_account(world, verified_client, today):
+    client = verified_client(world["people"]["dpo"])
+    assert client.get(reverse("admin:gdpr_datasubjectrequest_add")).status_code == 200
+    admin_b = world["people"]["customer_admin_b"]
+    response = client.post(reverse("admin:gdpr_datasubjectrequest_add"), {
+        "kind": RequestKind.RECTIFICATION, "channel": RequestChannel.OTHER,
+        "received_on": "2026-02-02", "requester_name": "Telefonat", "subject": admin_b.pk})
+    assert response.status_code == 302
+    assert DataSubjectRequest.objects.get().customer == world["orgs"]["customer_b"]
+
+
+def test_the_extension_is_not_offered_after_the_first_month(world, verified_client, today):
+    request = _request(world)
+    url = reverse("admin:gdpr_datasubjectrequest_change", args=[request.pk])
+    with time_machine.travel(datetime(2026, 3, 3, 10, tzinfo=BERLIN), tick=False):
+        client = verified_client(world["people"]["dpo"])
+        page = client.get(url)
+        assert _step(request.pk, "verlaengern") not in page.text
+        refused = client.post(_step(request.pk, "verlaengern"), {"reason": "spät"})
+        assert refused.status_code == 200 and "ersten Monats" in refused.text
