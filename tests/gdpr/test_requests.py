@@ -4,11 +4,13 @@ order, self-service, requests for nobody, the reminders and who may do what."""
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 
 from gdpr.models import DataSubjectRequest
 from gdpr.models.requests import RequestChannel, RequestKind, RequestState
@@ -315,3 +317,20 @@ def test_the_reminder_mail_renders(world, feb2):
     assert notification_send(row.pk) == "sent"
     assert "02.03.2026" in mail.outbox[-1].body and "Erika Muster" in mail.outbox[-1].body
     assert "/gdpr/datasubjectrequest/" in mail.outbox[-1].body
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"),
+                    reason="DATABASE_URL is not set: the concurrent run needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_remind_once(world):
+    from tests.concurrency import run_at_once
+
+    assert connection.vendor == "postgresql"
+    with _at(date(2026, 2, 2)):
+        for i in range(5):
+            _letter(world, email=f"p{i}@example.org")
+    results = run_at_once(lambda: dsr_reminders_send(today=date(2026, 2, 23)),
+                          lambda: dsr_reminders_send(today=date(2026, 2, 23)))
+    assert sum(result["7d"] for result in results) == 5
+    assert Notification.objects.filter(event="dsr.reminder").count() == 5
+    assert AuditEvent.objects.filter(action="dsr.reminded").count() == 5
