@@ -24,8 +24,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from gdpr.models.requests import OPEN_STATES, DataSubjectRequest, RequestState
+from gdpr.models.requests import OPEN_STATES, DataSubjectRequest, RequestKind, RequestState
 from gdpr.selectors.requests import requests_visible, with_due
+from gdpr.services.exports import (
+    EXPORT_HANDLER_ROLES,
+    export_downloadable,
+    person_export_start,
+)
 from gdpr.services.requests import (
     dsr_close,
     dsr_create,
@@ -37,7 +42,9 @@ from gdpr.services.requests import (
     dsr_start,
 )
 from portal.admin.base import TenantScopedAdmin
+from portal.http import client_ip
 from portal.models import User
+from portal.tenancy import role_of
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _TEXT = forms.Textarea(attrs={"rows": 4})
@@ -224,12 +231,44 @@ class DataSubjectRequestAdmin(TenantScopedAdmin):
             steps = [step for step in STEPS if obj.state in step.states
                      and not (step.slug == "verlaengern" and not _may_extend(obj))]
         return super().change_view(request, object_id, form_url, {
-            **(extra_context or {}), "steps": steps})
+            **(extra_context or {}), "steps": steps, **self._exports_context(request, obj)})
+
+    def _exports_context(self, request, obj) -> dict:
+        """The exports that answer an access request, each with whether this person may
+        download it, and whether a new one can be started now."""
+        if obj is None or obj.kind != RequestKind.ACCESS:
+            return {}
+        exports = [(export, export_downloadable(request.user, export))
+                   for export in obj.exports.order_by("-created_at", "-pk")]
+        may_start = (obj.subject_id is not None and role_of(request.user) in EXPORT_HANDLER_ROLES
+                     and obj.state in (RequestState.IDENTITY_CHECKED, RequestState.IN_PROGRESS))
+        return {"exports": exports, "may_start_export": may_start}
 
     def get_urls(self):
         return [path("<path:object_id>/schritt/<slug:step>/",
                      self.admin_site.admin_view(self.step_view),
-                     name="gdpr_datasubjectrequest_step"), *super().get_urls()]
+                     name="gdpr_datasubjectrequest_step"),
+                path("<path:object_id>/datenkopie/",
+                     self.admin_site.admin_view(self.export_view),
+                     name="gdpr_datasubjectrequest_export"), *super().get_urls()]
+
+    def export_view(self, request, object_id):
+        """Start the export that answers an access request (POST only; the job runs after
+        the commit, the request's page shows its progress and the download)."""
+        if request.method != "POST":
+            raise PermissionDenied
+        dsr = get_object_or_404(self.get_queryset(request), pk=object_id)
+        try:
+            person_export_start(actor=request.user, request=dsr, ip=client_ip(request))
+        except (ValidationError, PermissionDenied) as exc:
+            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            self.message_user(request, text, messages.ERROR)
+        else:
+            self.message_user(request, gettext(
+                "Die Datenkopie wird erstellt; diese Seite zeigt sie, sobald sie fertig ist."),
+                messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:gdpr_datasubjectrequest_change",
+                                            args=[dsr.pk]))
 
     def step_view(self, request, object_id, step):
         """One next step: its form, then its service; a refusal shows on the form."""

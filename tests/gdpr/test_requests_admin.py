@@ -177,3 +177,36 @@ def test_the_extension_is_not_offered_after_the_first_month(world, verified_clie
         assert _step(request.pk, "verlaengern") not in page.text
         refused = client.post(_step(request.pk, "verlaengern"), {"reason": "spät"})
         assert refused.status_code == 200 and "ersten Monats" in refused.text
+
+
+def test_the_dpo_makes_the_data_copy_from_the_requests_page_and_downloads_it(
+        world, verified_client, django_capture_on_commit_callbacks, monkeypatch):
+    from gdpr.models import PersonExport
+    from gdpr.services.exports import person_export_build
+
+    queued = []
+    monkeypatch.setattr("django_q.tasks.async_task",
+                        lambda *args, **kwargs: queued.append(args))
+    member = world["people"]["customer_member"]
+    dsr = _request(world, requester_email=member.email)
+    client = verified_client(world["people"]["dpo"])
+    page = client.get(reverse("admin:gdpr_datasubjectrequest_change", args=[dsr.pk]))
+    assert "Datenkopie erstellen" not in page.text  # identity not checked yet
+    client.post(_step(dsr.pk, "identitaet"), {"how": "Rückruf unter der bekannten Nummer"})
+    page = client.get(reverse("admin:gdpr_datasubjectrequest_change", args=[dsr.pk]))
+    assert "Datenkopie erstellen" in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:gdpr_datasubjectrequest_export", args=[dsr.pk]))
+    assert response.status_code == 302 and len(queued) == 1
+    export = PersonExport.objects.get(request=dsr)
+    person_export_build(export_id=export.pk)
+    page = client.get(reverse("admin:gdpr_datasubjectrequest_change", args=[dsr.pk]))
+    download = reverse("gdpr:export_download", args=[export.pk])
+    assert download in page.text
+    assert client.get(download).status_code == 200
+    # Provider staff handle requests but do not make or download data copies.
+    staff = verified_client(world["people"]["provider_staff"])
+    page = staff.get(reverse("admin:gdpr_datasubjectrequest_change", args=[dsr.pk]))
+    assert download not in page.text and "Datenkopie erstellen" not in page.text
+    staff.post(reverse("admin:gdpr_datasubjectrequest_export", args=[dsr.pk]))
+    assert PersonExport.objects.filter(request=dsr).count() == 1
