@@ -208,3 +208,59 @@ def demo_records_seed(organisations: dict) -> None:
             actor=dpo.user, record=record,
             reviewed_on=today - timedelta(days=400 if overdue else 40), outcome="unchanged",
             notes="Verzeichnis mit der gelebten Praxis abgeglichen; keine Abweichungen.")
+
+
+def demo_requests_seed(organisations: dict) -> None:
+    """Data-subject requests in several states, handled by the DPO: a letter from someone
+    without an account (just received), an erasure request whose deadline is a few days
+    off (the reminder is due), one overdue in progress, one answered and one refused."""
+    from gdpr.models import DataSubjectRequest, RequestChannel, RequestKind
+    from gdpr.services.requests import (
+        dsr_close,
+        dsr_create,
+        dsr_identity_checked,
+        dsr_refuse,
+        dsr_start,
+    )
+    from portal.models import User
+
+    if DataSubjectRequest.objects.exists():
+        return
+    dpo = (Membership.objects.filter(organisation=organisations["provider"], role=Role.DPO,
+                                     user__is_active=True).select_related("user").first())
+    if dpo is None:
+        return
+    actor, today = dpo.user, timezone.localdate()
+    member = User.objects.filter(email="verkauf@baeckerei-schroeder.example").first()
+    weber = User.objects.filter(email="it@kanzlei-weber.example").first()
+
+    def create(days_ago, kind, channel, name, email, details):
+        return dsr_create(actor=actor, kind=kind, channel=channel,
+                          received_on=today - timedelta(days=days_ago), requester_name=name,
+                          requester_email=email, details=details)
+
+    create(2, RequestKind.ACCESS, RequestChannel.LETTER, "Jana Winter", "",
+           "Auskunft über die zu meiner Person gespeicherten Daten (Brief vom Vortag).")
+    if member is not None:
+        erasure = create(25, RequestKind.ERASURE, RequestChannel.EMAIL, "Max Müller",
+                         member.email, "Bitte löschen Sie mein Konto, ich habe die Firma "
+                                       "verlassen.")
+        dsr_identity_checked(actor=actor, request=erasure,
+                             how="Antwort von der bekannten Adresse bestätigt.")
+    overdue = create(40, RequestKind.RECTIFICATION, RequestChannel.EMAIL, "Karl Weber",
+                     weber.email if weber else "", "Mein Nachname ist falsch geschrieben.")
+    dsr_identity_checked(actor=actor, request=overdue, how="Rückruf unter der bekannten "
+                                                           "Telefonnummer.")
+    dsr_start(actor=actor, request=overdue)
+    answered = create(20, RequestKind.ACCESS, RequestChannel.EMAIL, "Aylin Yilmaz",
+                      "praxis@dr-yilmaz.example", "Bitte senden Sie mir eine Kopie meiner "
+                                                  "Daten.")
+    dsr_identity_checked(actor=actor, request=answered, how="Anmeldung im Portal.")
+    dsr_start(actor=actor, request=answered)
+    dsr_close(actor=actor, request=answered,
+              outcome="Datenkopie (ZIP mit JSON je Eintrag und PDF-Zusammenfassung) übergeben.")
+    refused = create(10, RequestKind.OBJECTION, RequestChannel.LETTER, "Unbekannt",
+                     "", "Widerspruch gegen jede Verarbeitung, ohne Namen und Anschrift.")
+    dsr_refuse(actor=actor, request=refused,
+               reason="Die Person ist nicht feststellbar (Art. 11 Abs. 2, Art. 12 Abs. 2 "
+                      "DSGVO); um Angaben zur Identität gebeten.")

@@ -1,6 +1,6 @@
 """The gdpr demo data (gdpr/demo.py), after the bookings: the register of sub-processors, the
 AVV that names them, acceptances, one pending sub-processor change, the records of
-processing with the DPO's reviews."""
+processing with the DPO's reviews, data-subject requests in several states."""
 
 from portal.registries import DemoSeeder, demo_seeders
 
@@ -11,12 +11,14 @@ def _seed(organisations: dict) -> None:
         demo_pending_change_seed,
         demo_records_seed,
         demo_register_seed,
+        demo_requests_seed,
     )
 
     demo_register_seed()  # first: the AVV names the register in force
     demo_avv_seed(organisations)
     demo_pending_change_seed()
     demo_records_seed(organisations)
+    demo_requests_seed(organisations)
 
 
 demo_seeders.register(DemoSeeder(key="gdpr", seed=_seed, order=50))
