@@ -41,7 +41,7 @@ from gdpr.services.requests import (
     dsr_require_received_on,
     dsr_start,
 )
-from portal.admin.base import TenantScopedAdmin
+from portal.admin.base import ServiceAddMixin, TenantScopedAdmin
 from portal.http import client_ip
 from portal.models import User
 from portal.tenancy import role_of
@@ -159,7 +159,8 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(DataSubjectRequest)
-class DataSubjectRequestAdmin(TenantScopedAdmin):
+class DataSubjectRequestAdmin(ServiceAddMixin, TenantScopedAdmin):
+    add_service = staticmethod(dsr_create)
     form = RequestAddForm
     list_display = ("kind", "requester_name", "received_on", "due_display", "state",
                     "overdue_badge", "customer")
@@ -214,15 +215,6 @@ class DataSubjectRequestAdmin(TenantScopedAdmin):
         days = obj.time_left.days if getattr(obj, "time_left", None) is not None else 0
         return format_html('<span class="badge badge--ok">{}</span>', ngettext(
             "noch %(days)d Tag", "noch %(days)d Tage", days) % {"days": days})
-
-    def save_model(self, request, obj, form, change) -> None:
-        saved = dsr_create(actor=request.user, **form.cleaned_data)
-        for field in DataSubjectRequest._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(saved, field.attname))
-
-    def log_addition(self, request, obj, message):
-        # The service wrote the audit event already; keep only Django's admin log entry.
-        return admin.ModelAdmin.log_addition(self, request, obj, message)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)

@@ -40,7 +40,7 @@ from gdpr.services.subprocessors import (
     subprocessor_may_write,
     subprocessor_replace,
 )
-from portal.admin.base import ReadOnlyAdmin, TenantScopedAdmin
+from portal.admin.base import ReadOnlyAdmin, ServiceAddMixin, TenantScopedAdmin
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _STATE_BADGES = {RegisterState.IN_FORCE: "badge--ok", RegisterState.PENDING: "badge--warn",
@@ -120,7 +120,8 @@ class RegisterStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(SubProcessor)
-class SubProcessorAdmin(TenantScopedAdmin):
+class SubProcessorAdmin(ServiceAddMixin, TenantScopedAdmin):
+    add_service = staticmethod(subprocessor_add)
     form = SubProcessorForm
     list_display = ("name", "service", "location", "country", "safeguard", "valid_from",
                     "valid_to", "state_badge", "predecessor")
@@ -162,15 +163,6 @@ class SubProcessorAdmin(TenantScopedAdmin):
         state = register_state(obj, timezone.localdate())
         return format_html('<span class="badge {}">{}</span>', _STATE_BADGES[state],
                            state.label)
-
-    def save_model(self, request, obj, form, change) -> None:
-        saved = subprocessor_add(actor=request.user, **form.cleaned_data)
-        for field in SubProcessor._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(saved, field.attname))
-
-    def log_addition(self, request, obj, message):
-        # The service wrote the audit event already; keep only Django's admin log entry.
-        return admin.ModelAdmin.log_addition(self, request, obj, message)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return super().change_view(request, object_id, form_url, {

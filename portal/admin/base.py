@@ -73,6 +73,21 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return super().log_deletions(request, queryset)
 
 
+class ServiceAddMixin:
+    """The admin's add form creates the row through a service (``add_service(actor=...,
+    **cleaned_data)``), which writes the audit event; Django's own admin log entry stays."""
+
+    add_service: Callable[..., object]
+
+    def save_model(self, request, obj, form, change) -> None:
+        saved = self.add_service(actor=request.user, **form.cleaned_data)
+        for field in obj._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+
+    def log_addition(self, request, obj, message):
+        return admin.ModelAdmin.log_addition(self, request, obj, message)
+
+
 class ReadOnlyAdmin(TenantScopedAdmin):
     """For logs: nobody adds, changes or deletes through the admin."""
 
