@@ -57,6 +57,7 @@ for code, label, details in (
     ("dsr.extended", _("Frist einer Betroffenenanfrage verlängert"),
      ("deadline", "extended_deadline")),
     ("dsr.closed", _("Betroffenenanfrage abgeschlossen"), ("subject_found",)),
+    ("dsr.erased", _("Löschung auf Anfrage ausgeführt"), ("entries",)),
     ("dsr.refused", _("Betroffenenanfrage abgelehnt"), ()),
     ("dsr.reminded", _("An die Frist einer Betroffenenanfrage erinnert"), ("days", "due_on")),
     ("dsr.extension_mailed", _("Antragsteller über die Fristverlängerung informiert"), ()),

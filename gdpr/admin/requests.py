@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gdpr.models.requests import OPEN_STATES, DataSubjectRequest, RequestKind, RequestState
 from gdpr.selectors.requests import requests_visible, with_due
+from gdpr.services.erasure import dsr_erase, erasure_preview, erasure_refusal
 from gdpr.services.exports import (
     EXPORT_HANDLER_ROLES,
     export_downloadable,
@@ -101,6 +102,11 @@ class RefuseForm(forms.Form):
     reason = forms.CharField(label=_("Grund der Ablehnung"), widget=_TEXT)
 
 
+class EraseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Ich habe die Übersicht geprüft; die Löschung ist endgültig."), required=True)
+
+
 @dataclass(frozen=True)
 class Step:
     """One next step on a request's page: its URL part, title, form and service call."""
@@ -111,6 +117,7 @@ class Step:
     states: tuple[str, ...]
     service: object  # (actor, request, cleaned_data) -> request
     done: str
+    kinds: tuple[str, ...] = tuple(RequestKind)  # the kinds of request it belongs to
 
 
 STEPS = (
@@ -129,6 +136,10 @@ STEPS = (
          lambda actor, request, data: dsr_close(actor=actor, request=request,
                                                 outcome=data["outcome"]),
          _("Die Anfrage ist abgeschlossen.")),
+    Step("loeschen", _("Löschung ausführen"), EraseForm, (RequestState.IN_PROGRESS,),
+         lambda actor, request, data: dsr_erase(actor=actor, request=request),
+         _("Die Löschung ist ausgeführt; das Ergebnis je Eintrag steht bei der Anfrage."),
+         kinds=(RequestKind.ERASURE,)),
     Step("ablehnen", _("Ablehnen"), RefuseForm, OPEN_STATES,
          lambda actor, request, data: dsr_refuse(actor=actor, request=request,
                                                  reason=data["reason"]),
@@ -221,6 +232,7 @@ class DataSubjectRequestAdmin(ServiceAddMixin, TenantScopedAdmin):
         steps = []
         if obj is not None and dsr_may_handle(request.user):
             steps = [step for step in STEPS if obj.state in step.states
+                     and obj.kind in step.kinds
                      and not (step.slug == "verlaengern" and not _may_extend(obj))]
         return super().change_view(request, object_id, form_url, {
             **(extra_context or {}), "steps": steps, **self._exports_context(request, obj)})
@@ -268,6 +280,8 @@ class DataSubjectRequestAdmin(ServiceAddMixin, TenantScopedAdmin):
             raise PermissionDenied
         step = STEP_BY_SLUG[step]
         dsr = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if dsr.kind not in step.kinds:
+            raise PermissionDenied
         form = step.form(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -284,4 +298,7 @@ class DataSubjectRequestAdmin(ServiceAddMixin, TenantScopedAdmin):
             "title": str(step.title),
             "dsr": dsr,
             "form": form,
+            **({"erasure_preview": erasure_preview(dsr.subject),
+                "erasure_refusal": erasure_refusal(dsr.subject)}
+               if step.slug == "loeschen" and dsr.subject_id else {}),
         })

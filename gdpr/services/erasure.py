@@ -1,0 +1,108 @@
+"""Erasure for a person (Art. 17 DSGVO, issue 11 item 3): an erasure request in progress is
+carried out over the privacy registry (``portal.privacy.erase_for_person``: per entry delete,
+pseudonymise or retain with its legal basis) and closed with the result per entry.
+
+Refused while the person is the last active administrator of a customer whose contract still
+runs: someone must hold the contract (the customer names another administrator first). The
+erased account is pseudonymised and can no longer log in; the request itself is kept as the
+evidence (gdpr/privacy.py) and names the person only as the requester did.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from contracts.selectors import customers_with_running_contract
+from gdpr.models import DataSubjectRequest, RequestKind, RequestState
+from gdpr.services.requests import dsr_may_handle
+from portal.models import Membership
+from portal.privacy import entries, erase_for_person
+from portal.privacy_strategies import strategy_label
+from portal.roles import Role
+from portal.services.audit import audit_event_record
+
+
+def erasure_refusal(person) -> str | None:
+    """Why ``person`` cannot be erased now, or ``None``."""
+    memberships = Membership.objects.filter(user=person, role=Role.CUSTOMER_ADMIN,
+                                            organisation__in=customers_with_running_contract())
+    for membership in memberships.select_related("organisation"):
+        others = (Membership.objects.filter(organisation=membership.organisation,
+                                            role=Role.CUSTOMER_ADMIN, user__is_active=True)
+                  .exclude(user=person))
+        if not others.exists():
+            return _("%(person)s ist der letzte Administrator von %(customer)s, dessen Vertrag "
+                     "läuft; der Kunde muss zuerst einen anderen Administrator benennen.") % {
+                "person": person.get_full_name() or person.email,
+                "customer": membership.organisation.name}
+    return None
+
+
+def erasure_preview(person) -> list[dict]:
+    """What erasing ``person`` would touch: per registry entry with rows, how many and how
+    (the strategy), for the confirmation page."""
+    rows = []
+    for entry in entries:
+        count = entry.rows_of_person(person).count()
+        if count:
+            rows.append({"model": entry.model_class._meta.verbose_name_plural,
+                         "label": entry.model, "count": count,
+                         "strategy": strategy_label(entry.erase),
+                         "retention": str(entry.retention) if entry.retention else ""})
+    return rows
+
+
+def _result_text(outcomes) -> str:
+    """The result per entry in German (the request's outcome): counts only, and for retained
+    rows the legal basis and period."""
+    lines = [_("Löschung ausgeführt am %(day)s:")
+             % {"day": timezone.localdate().strftime("%d.%m.%Y")}]
+    for outcome in outcomes:
+        parts = []
+        if outcome.deleted:
+            parts.append(_("%(n)d gelöscht") % {"n": outcome.deleted})
+        if outcome.pseudonymised:
+            parts.append(_("%(n)d pseudonymisiert") % {"n": outcome.pseudonymised})
+        if outcome.retained:
+            parts.append(_("%(n)d aufbewahrt (%(rule)s)") % {
+                "n": outcome.retained, "rule": outcome.retention or "–"})
+        if parts:
+            lines.append(f"- {outcome.model}: {', '.join(parts)}")
+    return "\n".join(lines)
+
+
+def dsr_erase(*, actor, request: DataSubjectRequest) -> DataSubjectRequest:
+    """Carry out an erasure request in progress and close it with the result per entry."""
+    if not dsr_may_handle(actor):
+        raise PermissionDenied(_("Betroffenenanfragen bearbeiten nur der "
+                                 "Datenschutzbeauftragte und die Mitarbeiter des Anbieters."))
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+        if request.kind != RequestKind.ERASURE:
+            raise ValidationError(_("Nur eine Anfrage auf Löschung wird so ausgeführt."))
+        if request.state != RequestState.IN_PROGRESS:
+            raise ValidationError(_("Eine Löschung wird erst ausgeführt, wenn die Anfrage in "
+                                    "Bearbeitung ist (Stand: %(state)s).")
+                                  % {"state": request.get_state_display()})
+        person = request.subject
+        if person is None:
+            raise ValidationError(_("Zu dieser Anfrage gehört kein Konto; schließen Sie sie "
+                                    "mit dem Ergebnis ab, dass keine Daten vorliegen."))
+        refusal = erasure_refusal(person)
+        if refusal:
+            raise ValidationError(refusal)
+        outcomes = erase_for_person(person, actor=actor)
+        with translation.override("de"):
+            request.outcome = _result_text(outcomes)
+        request.state, request.closed_at = RequestState.DONE, timezone.now()
+        request.full_clean()
+        request.save(update_fields=["state", "outcome", "closed_at"])
+        audit_event_record(actor=actor, action="dsr.erased", target=request,
+                           organisation=request.customer,
+                           details={"entries": sum(1 for o in outcomes
+                                                   if o.deleted or o.pseudonymised
+                                                   or o.retained)})
+    return request
