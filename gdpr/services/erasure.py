@@ -41,6 +41,19 @@ def erasure_refusal(person) -> str | None:
     return None
 
 
+def _method(strategy) -> str:
+    """How a strategy treats the person's rows, in words for the confirmation page (the
+    registry's labels name the code)."""
+    label = strategy_label(strategy)
+    if label == "DELETE":
+        return _("löschen")
+    if label == "RETAIN":
+        return _("aufbewahren (gesetzliche Pflicht)")
+    if label.startswith("erase_mentions") or label.startswith("delete_unless_protected"):
+        return _("Verweise auf die Person entfernen, Freitext schwärzen")
+    return _("pseudonymisieren")
+
+
 def erasure_preview(person) -> list[dict]:
     """What erasing ``person`` would touch: per registry entry with rows, how many and how
     (the strategy), for the confirmation page."""
@@ -50,7 +63,7 @@ def erasure_preview(person) -> list[dict]:
         if count:
             rows.append({"model": entry.model_class._meta.verbose_name_plural,
                          "label": entry.model, "count": count,
-                         "strategy": strategy_label(entry.erase),
+                         "strategy": _method(entry.erase),
                          "retention": str(entry.retention) if entry.retention else ""})
     return rows
 

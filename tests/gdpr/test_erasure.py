@@ -58,7 +58,8 @@ def test_the_preview_lists_each_entry_with_its_strategy(world):
     preview = erasure_preview(world["people"]["customer_member"])
     labels = {row["label"]: row for row in preview}
     assert labels["portal.User"]["count"] == 1
-    assert labels["otp_totp.TOTPDevice"]["strategy"] == "DELETE"
+    assert labels["otp_totp.TOTPDevice"]["strategy"] == "löschen"
+    assert labels["portal.User"]["strategy"] == "pseudonymisieren"
 
 
 def test_the_last_admin_of_a_running_contract_is_refused(world):
