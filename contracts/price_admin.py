@@ -27,7 +27,7 @@ from contracts.price_changes import (
     plan_price_change_preview,
     special_termination_exercise,
 )
-from portal.admin.base import ReadOnlyAdmin, run_service_action
+from portal.admin.base import ReadOnlyAdmin, run_service_action, service_refusal_on_form
 from portal.change_notices.kinds import kind_label
 from portal.http import client_ip
 from portal.tenancy import role_of
@@ -51,14 +51,6 @@ class PriceChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["notice_kind"].choices = [(code, kind_label(code))
                                               for code in PRICE_NOTICE_KINDS]
-
-
-def _form_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, problems in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, problems)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def plan_price_change_view(model_admin, request, object_id):
@@ -92,7 +84,7 @@ def plan_price_change_view(model_admin, request, object_id):
         except PermissionDenied as exc:
             model_admin.message_user(request, str(exc), messages.ERROR)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            service_refusal_on_form(form, exc)
     return TemplateResponse(request, "admin/contracts/plan/price_change.html", {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts, "original": plan, "plan": plan, "form": form,

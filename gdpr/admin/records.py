@@ -35,7 +35,7 @@ from gdpr.services.records import (
     processing_review_may_record,
     processing_review_record,
 )
-from portal.admin.base import ReadOnlyAdmin
+from portal.admin.base import ReadOnlyAdmin, service_refusal_on_form
 from portal.http import client_ip
 
 
@@ -187,11 +187,7 @@ class ProcessingRecordAdmin(ReadOnlyAdmin):
             try:
                 processing_review_record(actor=request.user, record=record, **form.cleaned_data)
             except ValidationError as exc:
-                if not hasattr(exc, "error_dict"):
-                    form.add_error(None, exc.messages)
-                for name, problems in getattr(exc, "error_dict", {}).items():
-                    form.add_error(name if name in form.fields else None,
-                                   ValidationError(problems).messages)
+                service_refusal_on_form(form, exc)
             else:
                 self.message_user(request, gettext(
                     "Prüfung von „%(name)s“ erfasst.") % {"name": record.name},

@@ -29,6 +29,7 @@ from gdpr.selectors.requests import requests_visible, with_due
 from gdpr.services.erasure import dsr_erase, erasure_preview, erasure_refusal
 from gdpr.services.exports import (
     EXPORT_HANDLER_ROLES,
+    EXPORTABLE_STATES,
     export_downloadable,
     person_export_start,
 )
@@ -42,23 +43,13 @@ from gdpr.services.requests import (
     dsr_require_received_on,
     dsr_start,
 )
-from portal.admin.base import ServiceAddMixin, TenantScopedAdmin
+from portal.admin.base import ServiceAddMixin, TenantScopedAdmin, service_refusal_on_form
 from portal.http import client_ip
 from portal.models import User
 from portal.tenancy import role_of
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _TEXT = forms.Textarea(attrs={"rows": 4})
-
-
-def _form_errors(form: forms.Form, exc: ValidationError) -> None:
-    """A service's refusal on the form: per field where it names one, else on top."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, problems in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None,
-                       ValidationError(problems).messages)
 
 
 class RequestAddForm(forms.ModelForm):
@@ -245,7 +236,7 @@ class DataSubjectRequestAdmin(ServiceAddMixin, TenantScopedAdmin):
         exports = [(export, export_downloadable(request.user, export))
                    for export in obj.exports.order_by("-created_at", "-pk")]
         may_start = (obj.subject_id is not None and role_of(request.user) in EXPORT_HANDLER_ROLES
-                     and obj.state in (RequestState.IDENTITY_CHECKED, RequestState.IN_PROGRESS))
+                     and obj.state in EXPORTABLE_STATES)
         return {"exports": exports, "may_start_export": may_start}
 
     def get_urls(self):
@@ -287,7 +278,7 @@ class DataSubjectRequestAdmin(ServiceAddMixin, TenantScopedAdmin):
             try:
                 step.service(request.user, dsr, form.cleaned_data)
             except ValidationError as exc:
-                _form_errors(form, exc)
+                service_refusal_on_form(form, exc)
             else:
                 self.message_user(request, str(step.done), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:gdpr_datasubjectrequest_change",

@@ -40,21 +40,16 @@ from gdpr.services.subprocessors import (
     subprocessor_may_write,
     subprocessor_replace,
 )
-from portal.admin.base import ReadOnlyAdmin, ServiceAddMixin, TenantScopedAdmin
+from portal.admin.base import (
+    ReadOnlyAdmin,
+    ServiceAddMixin,
+    TenantScopedAdmin,
+    service_refusal_on_form,
+)
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _STATE_BADGES = {RegisterState.IN_FORCE: "badge--ok", RegisterState.PENDING: "badge--warn",
                  RegisterState.ENDED: ""}
-
-
-def _form_errors(form: forms.Form, exc: ValidationError) -> None:
-    """A service's refusal on the form: per field where it names one, else on top."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, problems in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None,
-                       ValidationError(problems).messages)
 
 
 def _summary(form: forms.Form) -> list[tuple[str, str]]:
@@ -236,7 +231,7 @@ class SubProcessorAdmin(ServiceAddMixin, TenantScopedAdmin):
             try:
                 saved = service(row, form.cleaned_data)
             except ValidationError as exc:
-                _form_errors(form, exc)
+                service_refusal_on_form(form, exc)
                 confirming = False
             else:
                 day = saved.valid_to if form_class is EndForm else saved.valid_from
@@ -318,7 +313,7 @@ class ObjectionCaseAdmin(ReadOnlyAdmin):
             try:
                 objection_case_resolve(actor=request.user, case=case, **form.cleaned_data)
             except ValidationError as exc:
-                _form_errors(form, exc)
+                service_refusal_on_form(form, exc)
             else:
                 self.message_user(request, gettext("Widerspruchsfall von %(customer)s "
                                                    "abgeschlossen.")

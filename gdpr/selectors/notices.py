@@ -32,6 +32,7 @@ class NoticeFlags:
     reason_required: bool
     pending: bool  # no decision yet
     badge: str
+    by_silence: bool = False  # deemed accepted when the deadline passed (nobody decided)
 
 
 def notice_list(user, customer) -> QuerySet:
@@ -43,7 +44,9 @@ def notice_list(user, customer) -> QuerySet:
 def notice_rows(notices) -> list[dict]:
     """The rows of the notices list: the notice, its kind's label and its decision's badge."""
     return [{"notice": notice, "kind_label": kind_label(notice.kind),
-             "badge": DECISION_BADGES.get(notice.decision, "")} for notice in notices]
+             "badge": DECISION_BADGES.get(notice.decision, ""),
+             "by_silence": notice.decision == NoticeDecision.DEEMED_ACCEPTED}
+            for notice in notices]
 
 
 def notice_flags(notice: ChangeNotice, user, *, today: date | None = None) -> NoticeFlags:
@@ -54,7 +57,8 @@ def notice_flags(notice: ChangeNotice, user, *, today: date | None = None) -> No
         refusal=refusal if is_admin else None,
         reason_required=notice.kind in kinds and kind_get(notice.kind).reason_required,
         pending=notice.decision == NoticeDecision.PENDING,
-        badge=DECISION_BADGES.get(notice.decision, ""))
+        badge=DECISION_BADGES.get(notice.decision, ""),
+        by_silence=notice.decision == NoticeDecision.DEEMED_ACCEPTED)
 
 
 def pending_subprocessor_changes(user, customer, *, today: date | None = None) -> list[dict]:

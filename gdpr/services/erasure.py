@@ -10,14 +10,14 @@ evidence (gdpr/privacy.py) and names the person only as the requester did.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contracts.selectors import customers_with_running_contract
 from gdpr.models import DataSubjectRequest, RequestKind, RequestState
-from gdpr.services.requests import dsr_may_handle
+from gdpr.services.requests import dsr_require_handler
 from portal.models import Membership
 from portal.privacy import entries, erase_for_person
 from portal.privacy_strategies import strategy_label
@@ -89,9 +89,7 @@ def _result_text(outcomes) -> str:
 
 def dsr_erase(*, actor, request: DataSubjectRequest) -> DataSubjectRequest:
     """Carry out an erasure request in progress and close it with the result per entry."""
-    if not dsr_may_handle(actor):
-        raise PermissionDenied(_("Betroffenenanfragen bearbeiten nur der "
-                                 "Datenschutzbeauftragte und die Mitarbeiter des Anbieters."))
+    dsr_require_handler(actor)
     with transaction.atomic():
         request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
         if request.kind != RequestKind.ERASURE:

@@ -61,7 +61,8 @@ def dsr_may_handle(actor) -> bool:
     return role_of(actor) in HANDLER_ROLES
 
 
-def _require_handler(actor) -> None:
+def dsr_require_handler(actor) -> None:
+    """Refuse anyone but the DPO, provider admins and provider staff."""
     if not dsr_may_handle(actor):
         raise PermissionDenied(_("Betroffenenanfragen bearbeiten nur der "
                                  "Datenschutzbeauftragte und die Mitarbeiter des Anbieters."))
@@ -124,7 +125,7 @@ def dsr_create(*, actor, kind: str, channel: str, received_on: date, requester_n
     """A request received by letter, e-mail or otherwise, entered by a handler. Without
     ``subject`` the account is looked up by ``requester_email`` (exact, any case); none found
     is allowed — the request is later closed with that outcome."""
-    _require_handler(actor)
+    dsr_require_handler(actor)
     _require_kind(kind)
     dsr_require_received_on(received_on)
     requester_email = (requester_email or "").strip()
@@ -178,7 +179,7 @@ def dsr_self_service(*, actor, kind: str, details: str = "") -> DataSubjectReque
 
 def dsr_identity_checked(*, actor, request: DataSubjectRequest, how: str) -> DataSubjectRequest:
     """Record how the requester's identity was checked (received → identity checked)."""
-    _require_handler(actor)
+    dsr_require_handler(actor)
     how = _require_text(how, "how", _("Bitte vermerken Sie, wie die Identität geprüft wurde."))
     with transaction.atomic():
         request = _locked(request)
@@ -191,7 +192,7 @@ def dsr_identity_checked(*, actor, request: DataSubjectRequest, how: str) -> Dat
 
 def dsr_start(*, actor, request: DataSubjectRequest) -> DataSubjectRequest:
     """Start working on a request whose identity is checked (→ in progress)."""
-    _require_handler(actor)
+    dsr_require_handler(actor)
     with transaction.atomic():
         request = _locked(request)
         _require_state(request, RequestState.IDENTITY_CHECKED, step=_("Bearbeitung beginnen"))
@@ -204,7 +205,7 @@ def dsr_start(*, actor, request: DataSubjectRequest) -> DataSubjectRequest:
 def dsr_extend(*, actor, request: DataSubjectRequest, reason: str) -> DataSubjectRequest:
     """Two more months (Art. 12(3) DSGVO), once, with a reason, only while the first month
     runs; the requester is told by e-mail."""
-    _require_handler(actor)
+    dsr_require_handler(actor)
     reason = _require_text(reason, "reason", _("Bitte begründen Sie die Verlängerung; der "
                                                "Antragsteller erhält die Begründung."))
     today = timezone.localdate()
@@ -241,7 +242,7 @@ def _tell_requester_of_extension(actor, request: DataSubjectRequest) -> None:
 def dsr_close(*, actor, request: DataSubjectRequest, outcome: str) -> DataSubjectRequest:
     """Done, with what was done (in progress → done; see the module for requests without an
     account)."""
-    _require_handler(actor)
+    dsr_require_handler(actor)
     outcome = _require_text(outcome, "outcome", _("Bitte vermerken Sie das Ergebnis."))
     with transaction.atomic():
         request = _locked(request)
@@ -256,7 +257,7 @@ def dsr_close(*, actor, request: DataSubjectRequest, outcome: str) -> DataSubjec
 
 def dsr_refuse(*, actor, request: DataSubjectRequest, reason: str) -> DataSubjectRequest:
     """Refused (e.g. identity not proven, manifestly unfounded, Art. 12(5)), with a reason."""
-    _require_handler(actor)
+    dsr_require_handler(actor)
     reason = _require_text(reason, "reason", _("Bitte begründen Sie die Ablehnung."))
     with transaction.atomic():
         request = _locked(request)

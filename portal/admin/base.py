@@ -73,6 +73,17 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return super().log_deletions(request, queryset)
 
 
+def service_refusal_on_form(form: forms.Form, exc: ValidationError) -> None:
+    """A service's refusal shown on the form that asked for it: per field where it names one
+    of the form's fields, else on top."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, problems in exc.error_dict.items():
+        form.add_error(name if name in form.fields else None,
+                       ValidationError(problems).messages)
+
+
 class ServiceAddMixin:
     """The admin's add form creates the row through a service (``add_service(actor=...,
     **cleaned_data)``), which writes the audit event; Django's own admin log entry stays."""

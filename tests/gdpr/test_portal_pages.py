@@ -424,3 +424,22 @@ def test_the_dpo_reads_a_customers_notices_without_deciding(world, verified_clie
                            {"reason": "x"}).status_code == 403
     notice.refresh_from_db()
     assert notice.first_seen_at is None and notice.decision == NoticeDecision.PENDING
+
+
+def test_only_a_notice_deemed_accepted_is_shown_as_decided_by_the_deadline(world,
+                                                                          verified_client):
+    from django.utils import timezone
+
+    from portal.models import ChangeNotice
+
+    values = {"customer": world["orgs"]["customer_a"], "kind": "price_increase", "text": "x",
+              "window": "4w", "received_on": date(2027, 4, 8), "effective_on": date(2027, 6, 1),
+              "deadline": date(2027, 5, 7), "decided_at": timezone.now()}
+    # An objection whose admin has since left the portal (decided_by cleared) ...
+    objected = ChangeNotice.objects.create(title="Einspruch", decision="objected", **values)
+    ChangeNotice.objects.create(title="Schweigen", decision="deemed_accepted", **values)
+    client = verified_client(world["people"]["customer_admin"])
+    body = client.get(reverse("gdpr:notices")).content.decode()
+    assert body.count("Fristablauf") == 1
+    detail = client.get(reverse("gdpr:notice", args=[objected.pk])).content.decode()
+    assert "Fristablauf" not in detail  # ... is not shown as silence
