@@ -138,3 +138,56 @@ register(PrivacyEntry(
     why="The ZIP holds a copy of everything about the person; it expires after 14 days and "
         "goes with the person or the customer, the stored file after the commit.",
 ))
+
+
+register(PrivacyEntry(
+    model="gdpr.CustomerExport",
+    fields={"requested_by": Category.REFERENCE, "file": Category.FREE_TEXT,
+            "error": Category.FREE_TEXT},
+    not_personal={"sha256": "checksum of the file", "size": "bytes"},
+    export_fields=("pk", "state", "created_at", "finished_at", "expires_at"),
+    person=lambda user: Q(requested_by=user),
+    customer=lambda customer: Q(customer=customer),
+    erase=erase_mentions(references=["requested_by"]), purge=DELETE, files=_export_files,
+    order=905,
+    why="The customer's own export (all its data, 002 AVV § 3.11); it belongs to the customer, "
+        "so erasure only clears who started it; it goes at the purge, the file after the "
+        "commit.",
+))
+
+register(PrivacyEntry(
+    model="gdpr.DataProvisionOrder",
+    fields={"ordered_by": Category.REFERENCE, "handled_by": Category.REFERENCE,
+            "scope": Category.FREE_TEXT, "delivery": Category.FREE_TEXT,
+            "note": Category.FREE_TEXT},
+    export_fields=("pk", "ordered_on", "contract_end", "wanted_by", "scope", "delivery",
+                   "state", "handled_at"),
+    person=lambda user: (Q(ordered_by=user) | Q(handled_by=user)
+                         | mentions(user, "scope", "delivery", "note")),
+    customer=lambda customer: Q(customer=customer),
+    erase=erase_mentions(references=["ordered_by", "handled_by"],
+                         free_text=["scope", "delivery", "note"]),
+    purge=DELETE, order=905,
+    why="The customer's order to hand over its data before the end (003 § 24.3); it goes "
+        "with the customer's data at the purge.",
+))
+
+register(PrivacyEntry(
+    model="gdpr.LegalHold",
+    fields={"placed_by": Category.REFERENCE, "released_by": Category.REFERENCE,
+            "reason": Category.FREE_TEXT, "release_reason": Category.FREE_TEXT},
+    export_fields=("pk", "model_label", "object_id", "placed_at", "released_at"),
+    person=lambda user: (Q(placed_by=user) | Q(released_by=user)
+                         | mentions(user, "reason", "release_reason")),
+    customer=lambda customer: Q(customer=customer),
+    erase=erase_mentions(references=["placed_by", "released_by"],
+                         free_text=["reason", "release_reason"]),
+    purge=RETAIN, retention=AVV_EVIDENCE_RETENTION, order=930,
+    why="Why a purge was paused is part of the evidence that the data was deleted in time; "
+        "kept with the deletion certificate.",
+))
+
+exempt("gdpr.DeletionCertificate", "the deletion certificate holds references (customer "
+       "number, request number), counts per data store and a hash over row ids, no personal "
+       "data (tests/gdpr/test_certificates.py searches it for the people's data); insert-only "
+       "evidence (ISO 27001 A.8.10)")

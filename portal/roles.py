@@ -65,6 +65,11 @@ DEVICE_EDITOR_ROLES = frozenset({Role.PROVIDER_ADMIN, Role.PROVIDER_STAFF, Role.
 #: Roles that may export the inventory (reading only).
 DEVICE_EXPORT_ROLES = DEVICE_EDITOR_ROLES | {Role.DPO}
 
+#: Roles that may open the records a purge retained under a legal duty (DOMAIN §5: "only
+#: billing staff and the DPO"); everybody else sees nothing of a purged customer. Billing staff
+#: join with the billing issue, which introduces their role.
+RESTRICTED_RECORD_ROLES = frozenset({Role.DPO})
+
 #: Which roles a role may hand out by invitation (in the portal or the admin).
 INVITABLE_ROLES = {
     Role.PROVIDER_ADMIN: frozenset(Role),
@@ -139,6 +144,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "gdpr.processingreview": _VIEW,
         "gdpr.datasubjectrequest": _EDIT,
         "gdpr.personexport": _VIEW,
+        "gdpr.legalhold": _VIEW,
+        "gdpr.deletioncertificate": _VIEW,
+        "gdpr.pendingfiledeletion": _VIEW,
+        "gdpr.customerexport": _VIEW,
+        "gdpr.contractendmail": _VIEW,
+        "gdpr.dataprovisionorder": ("view", "change"),
     },
     Role.PROVIDER_STAFF: {
         "portal.organisation": _EDIT,
@@ -159,6 +170,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "gdpr.subprocessor": _VIEW,
         "gdpr.objectioncase": _VIEW,
         "gdpr.datasubjectrequest": _EDIT,
+        "gdpr.customerexport": _VIEW,
+        "gdpr.contractendmail": _VIEW,
+        "gdpr.dataprovisionorder": ("view", "change"),
     },
     Role.DPO: {
         "portal.organisation": _VIEW,
@@ -184,6 +198,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "gdpr.processingreview": ("view", "add"),
         "gdpr.datasubjectrequest": _EDIT,
         "gdpr.personexport": _VIEW,
+        "gdpr.legalhold": _EDIT,
+        "gdpr.deletioncertificate": _VIEW,
+        "gdpr.pendingfiledeletion": _VIEW,
+        "gdpr.customerexport": _VIEW,
+        "gdpr.contractendmail": _VIEW,
+        "gdpr.dataprovisionorder": _VIEW,
     },
     Role.PARTNER_SUPPORT: {
         "portal.changenotice": _VIEW,

@@ -5,7 +5,9 @@ Every customer-owned model uses :class:`TenantQuerySet` (directly or through
 organisation it belongs to (``"customer"`` by default, ``""`` for ``Organisation`` itself).
 ``visible_to(user)`` then applies the role rules:
 
-* provider admin, provider staff and the DPO see every row;
+* provider admin, provider staff and the DPO see every row, except that the rows a purge
+  kept under a legal retention duty (those of a customer whose data was purged, its
+  organisation a tombstone) are restricted to ``RESTRICTED_RECORD_ROLES`` (DOMAIN §5);
 * partner support sees the rows of the customers that belong to its partner organisation,
   and those of its partner organisation itself (its colleagues, its own record);
 * customer admins and members see the rows of their own organisation;
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.db.models import Q
 
-from portal.roles import PROVIDER_ROLES, Role
+from portal.roles import PROVIDER_ROLES, RESTRICTED_RECORD_ROLES, Role
 
 if TYPE_CHECKING:
     from portal.models import Membership
@@ -65,8 +67,10 @@ def tenant_filter(lookup: str, user) -> Q | None:
     membership = membership_of(user)
     if membership is None:
         return Q(pk__in=[])
-    if membership.role in PROVIDER_ROLES:
+    if membership.role in RESTRICTED_RECORD_ROLES:
         return None
+    if membership.role in PROVIDER_ROLES:
+        return Q(**{f"{lookup}__purged_at__isnull" if lookup else "purged_at__isnull": True})
     org_id = membership.organisation_id
     own = f"{lookup}_id" if lookup else "pk"
     if membership.role == Role.PARTNER_SUPPORT:

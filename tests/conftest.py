@@ -29,7 +29,8 @@ def _flush_keeps_the_sqlite_evidence_triggers():
         yield
         return
     operations = type(connection.ops)
-    frozen = importlib.import_module("gdpr.migrations.0002_frozen_rows")
+    evidence = [importlib.import_module(f"gdpr.migrations.{name}")
+                for name in ("0002_frozen_rows", "0007_certificates_insert_only")]
     original = operations.sql_flush
 
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
@@ -37,8 +38,10 @@ def _flush_keeps_the_sqlite_evidence_triggers():
                               allow_cascade=allow_cascade)
         if not statements:
             return statements
-        drop = [f"DROP TRIGGER IF EXISTS {name};" for name, *_rest in frozen.SQLITE]
-        return [*drop, *statements, *frozen.sqlite_create_statements()]
+        drop = [f"DROP TRIGGER IF EXISTS {name};"
+                for module in evidence for name, *_rest in module.SQLITE]
+        create = [sql for module in evidence for sql in module.sqlite_create_statements()]
+        return [*drop, *statements, *create]
 
     operations.sql_flush = sql_flush
     yield

@@ -1,5 +1,7 @@
 """The gdpr app's models: the AVV with its TOMs and acceptances, the sub-processor register
-with the objection cases, and the records of processing activities with their reviews."""
+with the objection cases, the records of processing activities with their reviews, the
+data-subject requests, the end of a contract (exports, reminders, data provision) and the
+purge with its legal holds and deletion certificates."""
 
 from gdpr.models.avv import (  # noqa: F401
     AvvAcceptance,
@@ -8,6 +10,19 @@ from gdpr.models.avv import (  # noqa: F401
     Frozen,
     TomCategory,
     TomMeasure,
+)
+from gdpr.models.contract_end import (  # noqa: F401
+    ContractEndMail,
+    ContractEndMailKind,
+    CustomerExport,
+    DataProvisionOrder,
+    ProvisionState,
+)
+from gdpr.models.purge import (  # noqa: F401
+    CertificateKind,
+    DeletionCertificate,
+    LegalHold,
+    PendingFileDeletion,
 )
 from gdpr.models.records import (  # noqa: F401
     ProcessingRecord,

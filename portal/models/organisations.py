@@ -41,6 +41,10 @@ class Organisation(models.Model):
     )
     customer_number = models.CharField(_("Kundennummer"), max_length=20, blank=True)
     is_active = models.BooleanField(_("aktiv"), default=True)
+    purged_at = models.DateTimeField(
+        _("Daten gelöscht am"), null=True, blank=True,
+        help_text=_("Nach der Löschung bleibt nur ein Platzhalter mit der Kundennummer, auf "
+                    "den aufbewahrte Unterlagen verweisen (gdpr/, ADR 0017)."))
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
     updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
 

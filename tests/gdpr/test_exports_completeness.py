@@ -27,7 +27,10 @@ from gdpr.models import (
     AvvAcceptance,
     AvvStatus,
     AvvVersion,
+    CustomerExport,
+    DataProvisionOrder,
     DataSubjectRequest,
+    LegalHold,
     ObjectionCase,
     ProcessingRecord,
     ProcessingReview,
@@ -105,6 +108,11 @@ def person_in_every_model(world, client) -> User:
         requester_name=person.get_full_name(), requester_email=person.email,
         received_on=date(2026, 1, 5), deadline=date(2026, 2, 5), state="identity_checked",
         created_by=person)
+    CustomerExport.objects.create(customer=customer, requested_by=person)
+    DataProvisionOrder.objects.create(
+        customer=customer, ordered_by=person, ordered_on=date(2026, 11, 2),
+        contract_end=date(2027, 1, 31), wanted_by=date(2026, 12, 15), scope="alles als CSV")
+    LegalHold.objects.create(customer=customer, reason="Rechtsstreit", placed_by=person)
     return person
 
 

@@ -395,10 +395,11 @@ def test_role_groups_carry_the_expected_permissions(db):
     assert {"portal.view_auditevent", "portal.view_accesslogentry", "portal.view_user",
             "portal.view_organisation"} <= dpo
     # Read-only on business data; the DPO writes only reviews, objection-case resolutions and
-    # the data-subject requests it handles.
+    # the data-subject requests it handles, and places and releases legal holds.
     assert not {p for p in dpo if not p.split(".")[1].startswith("view_")} - {
         "devices.export_device", "gdpr.add_processingreview", "gdpr.change_objectioncase",
-        "gdpr.add_datasubjectrequest", "gdpr.change_datasubjectrequest"}
+        "gdpr.add_datasubjectrequest", "gdpr.change_datasubjectrequest",
+        "gdpr.add_legalhold", "gdpr.change_legalhold"}
     assert "devices.change_device" not in dpo and "devices.import_device" not in dpo
 
     support = _perms(Role.PARTNER_SUPPORT)
