@@ -45,12 +45,16 @@ from portal.privacy_strategies import (
     DELETE,
     REDACTED,
     RETAIN,
+    DeletionLedger,
     Outcome,
     Strategy,
+    delete_in_batches,
     delete_unless_protected,
+    deletion_ledger,
     erase_mentions,
     mentions,
     person_identifiers,
+    protected_condition,
     pseudonymise,
     redact,
     strategy_label,
@@ -58,11 +62,13 @@ from portal.privacy_strategies import (
 from portal.registries import Registry
 
 __all__ = [
-    "DELETE", "INVOICE_RETENTION", "REDACTED", "RETAIN", "Category", "Outcome", "PrivacyEntry",
-    "Retention", "Strategy", "days", "delete_unless_protected", "entries", "erase_for_person",
-    "erase_mentions", "exempt", "exemptions", "export_for_person", "json_rows", "mentions",
-    "person_identifiers", "pseudonymise", "purge_for_customer", "redact", "register",
-    "strategy_label", "suspect_fields", "unregistered_models", "years",
+    "DELETE", "INVOICE_RETENTION", "REDACTED", "RETAIN", "Category", "DeletionLedger",
+    "FileSink", "Outcome", "PrivacyEntry", "Retention", "Strategy", "days",
+    "delete_files_after_commit", "delete_in_batches", "delete_unless_protected",
+    "deletion_ledger", "entries", "erase_for_person", "erase_mentions", "exempt", "exemptions",
+    "export_for_person", "json_rows", "mentions", "person_identifiers", "protected_condition",
+    "pseudonymise", "purge_for_customer", "redact", "register", "strategy_label",
+    "suspect_fields", "unregistered_models", "years",
 ]
 
 
@@ -254,47 +260,64 @@ def export_for_person(user) -> dict[str, list[dict]]:
     return {entry.model: entry.export_rows(user) for entry in entries}
 
 
-def _delete_files_after_commit(outcomes: list[Outcome]) -> None:
+FileSink = Callable[[list[str]], None]
+
+
+def delete_files_after_commit(paths: list[str]) -> None:
+    """The default for stored files of deleted rows: delete them once the transaction has
+    committed (a rolled-back purge must not lose files). gdpr/ passes a sink that also
+    retries until the storage confirms."""
     from django.core.files.storage import default_storage
 
-    paths = [path for outcome in outcomes for path in outcome.files]
     if paths:
         transaction.on_commit(lambda: [default_storage.delete(p) for p in paths])
 
 
 def _run(strategy_of: Callable[[PrivacyEntry], Strategy],
-         rows_of: Callable[[PrivacyEntry], QuerySet], *, subject, actor) -> list[Outcome]:
+         rows_of: Callable[[PrivacyEntry], QuerySet], *, subject, actor,
+         files: FileSink | None) -> list[Outcome]:
     outcomes = [strategy_of(entry)(entry, rows_of(entry), subject=subject, actor=actor)
                 for entry in entries]
-    _delete_files_after_commit(outcomes)
+    (files or delete_files_after_commit)(
+        [path for outcome in outcomes for path in outcome.files])
     return outcomes
 
 
-def erase_for_person(user, *, actor) -> list[Outcome]:
+def erase_for_person(user, *, actor, files: FileSink | None = None) -> list[Outcome]:
     """Erase (delete, pseudonymise or retain, per entry) what the registry holds about
     ``user`` in one transaction; the audit event keeps counts only. Refusals (the last admin of
-    a running contract) and the request workflow are gdpr/'s (issue 11)."""
+    a running contract), the request workflow and the certificate are gdpr/'s."""
     from portal.services.audit import audit_event_record
 
     with transaction.atomic():
         outcomes = _run(lambda e: e.erase, lambda e: e.rows_of_person(user),
-                        subject=user, actor=actor)
+                        subject=user, actor=actor, files=files)
         user.refresh_from_db()
         audit_event_record(actor=actor, action="privacy.person_erased", target=user,
                            details={"outcomes": {o.model: o.as_dict() for o in outcomes}})
     return outcomes
 
 
-def purge_for_customer(customer, *, actor) -> list[Outcome]:
+def purge_for_customer(customer, *, actor, held: Mapping[str, Iterable[str]] | None = None,
+                       files: FileSink | None = None) -> list[Outcome]:
     """Purge every entry's rows of ``customer`` in one transaction (all or nothing); stored
-    files go after the commit. When it is due (end + 57 days), legal holds and the deletion
-    certificate are gdpr/'s (issue 11)."""
+    files go after the commit. ``held``: ids per model label that a legal hold keeps out of
+    the purge. When it is due (end + 57 days), customer-wide holds and the deletion
+    certificate are gdpr/'s (gdpr/services/purge.py)."""
     from portal.services.audit import audit_event_record
 
+    held = {label: list(ids) for label, ids in (held or {}).items() if ids}
+
+    def rows_of(entry: PrivacyEntry) -> QuerySet:
+        rows = entry.rows_of_customer(customer)
+        return rows.exclude(pk__in=held[entry.model]) if entry.model in held else rows
+
     with transaction.atomic():
-        outcomes = _run(lambda e: e.purge, lambda e: e.rows_of_customer(customer),
-                        subject=customer, actor=actor)
+        outcomes = _run(lambda e: e.purge, rows_of, subject=customer, actor=actor,
+                        files=files)
+        customer.refresh_from_db()  # the tombstone: the event must not repeat the name
         audit_event_record(actor=actor, action="privacy.customer_purged", target=customer,
                            organisation=customer,
-                           details={"outcomes": {o.model: o.as_dict() for o in outcomes}})
+                           details={"outcomes": {o.model: o.as_dict() for o in outcomes},
+                                    "held": {label: len(ids) for label, ids in held.items()}})
     return outcomes

@@ -8,9 +8,12 @@ person (erasure) or the customer (purge).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -63,9 +66,79 @@ def _labelled(strategy, label: str):
     return strategy
 
 
+class DeletionLedger:
+    """The evidence of which rows a purge or an erasure deleted, without keeping them: a
+    SHA-256 over the lines ``"<model label>:<pk>\n"`` in the order of deletion (entries in
+    registry order, ids ascending within an entry) and their number. The deletion certificate
+    prints the digest; whoever holds a backup can recompute it from the backup's rows."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self.count = 0
+
+    def add(self, label: str, ids: Iterable) -> None:
+        for pk in ids:
+            self._hash.update(f"{label}:{pk}\n".encode())
+            self.count += 1
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+
+_ledger: ContextVar[DeletionLedger | None] = ContextVar("privacy_deletion_ledger", default=None)
+
+
+@contextmanager
+def deletion_ledger() -> Iterator[DeletionLedger]:
+    """Record the ids that :func:`delete_in_batches` deletes while the block runs."""
+    ledger = DeletionLedger()
+    token = _ledger.set(ledger)
+    try:
+        yield ledger
+    finally:
+        _ledger.reset(token)
+
+
+#: Rows deleted per statement: the collector loads each batch (for cascades and signals), so
+#: memory stays flat however many rows a customer has.
+DELETE_BATCH = 2000
+
+
+def delete_in_batches(rows: QuerySet) -> dict[str, int]:
+    """``rows.delete()`` in batches of :data:`DELETE_BATCH` primary keys, ascending; the
+    deleted ids go to the active :class:`DeletionLedger`. Returns the counts per model (with
+    cascades), like ``QuerySet.delete()``."""
+    counts: dict[str, int] = {}
+    ledger = _ledger.get()
+    label = rows.model._meta.label
+    base = rows.model._base_manager
+    while True:
+        ids = list(rows.order_by("pk").values_list("pk", flat=True)[:DELETE_BATCH])
+        if not ids:
+            return counts
+        _total, per_model = base.filter(pk__in=ids).delete()
+        for model, count in per_model.items():
+            counts[model] = counts.get(model, 0) + count
+        if ledger is not None:
+            ledger.add(label, ids)
+
+
+def protected_condition(rows: QuerySet) -> Q:
+    """The rows of ``rows`` that another row protects (``on_delete=PROTECT``): generic over
+    the protecting models, so an app need not import the app that protects its rows
+    (contracts protect devices, devices may not import contracts)."""
+    protected = Q(pk__in=[])
+    for relation in rows.model._meta.related_objects:
+        if relation.on_delete is models.PROTECT and not relation.many_to_many:
+            protected |= Q(pk__in=relation.related_model._base_manager.filter(
+                **{f"{relation.field.name}__in": rows}).values(relation.field.name))
+    return protected
+
+
 def _delete(entry: PrivacyEntry, rows: QuerySet, *, subject, actor) -> Outcome:
     files = tuple(entry.files(rows)) if entry.files else ()
-    _total, per_model = rows.delete()
+    per_model = delete_in_batches(rows)
     return Outcome(entry.model, deleted=per_model.get(entry.model, 0), files=files)
 
 
@@ -153,20 +226,14 @@ def erase_mentions(*, references: Iterable[str] = (), free_text: Iterable[str] =
 def delete_unless_protected(rest: Mapping[str, Any]) -> Strategy:
     """Delete the rows that no retained row protects (``on_delete=PROTECT``); on the others
     overwrite the personal fields with ``rest`` and count them as retained. The entry's
-    ``retention`` is the reason the protecting rows are kept. Generic over the protecting
-    models, so an app need not import the app that protects its rows (contracts protect
-    devices, devices may not import contracts)."""
+    ``retention`` is the reason the protecting rows are kept (:func:`protected_condition`)."""
 
     def strategy(entry: PrivacyEntry, rows: QuerySet, *, subject, actor) -> Outcome:
-        protected = Q(pk__in=[])
-        for relation in rows.model._meta.related_objects:
-            if relation.on_delete is models.PROTECT and not relation.many_to_many:
-                protected |= Q(pk__in=relation.related_model._base_manager.filter(
-                    **{f"{relation.field.name}__in": rows}).values(relation.field.name))
+        protected = protected_condition(rows)
         kept = rows.filter(protected)
         retained = kept.update(**rest) if rest else kept.count()
         files = tuple(entry.files(rows.exclude(protected))) if entry.files else ()
-        _total, per_model = rows.exclude(protected).delete()
+        per_model = delete_in_batches(rows.exclude(protected))
         return Outcome(entry.model, deleted=per_model.get(entry.model, 0), retained=retained,
                        retention=entry.retention if retained else None, files=files)
 

@@ -24,6 +24,7 @@ from portal.privacy import (
     Outcome,
     PrivacyEntry,
     Retention,
+    delete_in_batches,
     erase_mentions,
     register,
     years,
@@ -46,7 +47,7 @@ def _purge(entry: PrivacyEntry, rows, *, subject, actor) -> Outcome:
     retained = kept.update(created_by=None)
     gone = rows.exclude(pk__in=kept.values("pk"))
     files = tuple(_stored_files(gone))
-    _total, per_model = gone.delete()
+    per_model = delete_in_batches(gone)
     return Outcome(entry.model, deleted=per_model.get(entry.model, 0), retained=retained,
                    retention=BUSINESS_LETTER_RETENTION if retained else None, files=files)
 

@@ -1,0 +1,189 @@
+"""The purge eight weeks after a contract ends (DOMAIN §5, 003 § 24.1, issue 11 item 5).
+
+A customer whose contract has ended is kept through end + 56 days and purged on end + 57
+(``Contract.purge_on``, from ``portal.periods.purge_schedule``) by the daily job
+``gdpr.purge_run`` or ``manage.py purge_due``. Per customer, in one transaction:
+
+1. lock the organisation row; a customer already purged (``purged_at``) is skipped, so a
+   second run or a second worker purges nothing twice (and the certificate's unique
+   constraint would refuse a second one);
+2. skip it while a customer-wide legal hold is active; single held records stay out;
+3. count every registry entry's rows, run every entry's purge strategy inside a deletion
+   ledger (delete, pseudonymise, or retain under a legal duty — the organisation becomes a
+   tombstone, ADR 0017), clear the login-throttle cache of its people;
+4. write the deletion certificate with its PDF.
+
+Stored files are deleted after the commit and retried until the storage confirms
+(gdpr/services/pending_files.py). A failure anywhere rolls the customer back completely; the
+run goes on with the next customer and reports the failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from contracts.models import Contract, ContractStatus
+from gdpr.models import CertificateKind, DeletionCertificate
+from gdpr.selectors.holds import holds_for
+from gdpr.services.deletion_evidence import certificate_build, counts_before, evidence_from
+from gdpr.services.pending_files import files_delete_after_commit
+from portal.models import Membership, Organisation
+from portal.privacy import deletion_ledger, purge_for_customer
+from portal.roles import OrganisationKind
+from portal.tenancy import role_of
+
+log = logging.getLogger(__name__)
+
+#: allauth's rate limits keyed by the e-mail address alone (the cache holds them as SHA-256).
+_ADDRESS_KEYED_LIMITS = ("login_failed_address", "reset_password", "reset_password_from_key",
+                         "confirm_email", "change_email")
+
+
+def due_customers(today: date):
+    """Customers whose purge day has come and that are not purged yet."""
+    return (Organisation.objects.filter(kind=OrganisationKind.CUSTOMER, purged_at__isnull=True,
+                                        contract__status=ContractStatus.ENDED,
+                                        contract__purge_on__lte=today)
+            .order_by("pk"))
+
+
+def customer_reference(customer: Organisation) -> str:
+    """The customer as the certificate names it: its number, never its name."""
+    return customer.customer_number or f"#{customer.pk}"
+
+
+def _performed_by(actor) -> str:
+    if actor is None:
+        return _("System (täglicher Löschlauf)")
+    role = role_of(actor)
+    return _("Person mit der Rolle %(role)s") % {"role": dict(
+        Membership._meta.get_field("role").choices).get(role, role or "–")}
+
+
+def _throttle_keys(emails: list[str]) -> list[str]:
+    from allauth.core.internal import ratelimit
+
+    keys = []
+    for action in _ADDRESS_KEYED_LIMITS:
+        for rate in ratelimit.parse_rates(settings.ACCOUNT_RATE_LIMITS.get(action)):
+            if rate.per == "key":
+                keys += [ratelimit.get_cache_key(None, app="allauth.account", action=action,
+                                                 rate=rate, key=email.lower())
+                         for email in emails]
+    return keys
+
+
+def _clear_cache(emails: list[str]) -> tuple[int, int]:
+    """Delete the cache entries keyed by the people's addresses (login and reset throttling);
+    the per-IP ones hold no address and expire within the hour. Returns before/after."""
+    from django.core.cache import cache
+
+    keys = _throttle_keys(emails)
+    before = len(cache.get_many(keys)) if keys else 0
+    if keys:
+        cache.delete_many(keys)
+    return before, (len(cache.get_many(keys)) if keys else 0)
+
+
+def _document_until(customer: Organisation):
+    from portal.models import Document
+
+    return (Document.objects.filter(customer=customer, retain_until__isnull=False)
+            .order_by("-retain_until").values_list("retain_until", flat=True).first())
+
+
+@dataclass
+class PurgeReport:
+    purged: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    planned: list[tuple[str, dict[str, int]]] = field(default_factory=list)
+
+
+def customer_purge(*, customer_id: int, actor=None, today: date | None = None
+                   ) -> DeletionCertificate | str | None:
+    """Purge one due customer; returns its certificate, ``"held"`` when a legal hold pauses
+    it, or ``None`` when there is nothing to do (purged already, not due)."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        customer = Organisation.objects.select_for_update().filter(pk=customer_id).first()
+        if customer is None or customer.purged_at is not None:
+            return None
+        contract = Contract.objects.filter(customer=customer).first()
+        if (contract is None or contract.status != ContractStatus.ENDED
+                or contract.purge_on is None or contract.purge_on > today):
+            return None
+        holds = holds_for(customer)
+        if holds.whole:
+            return "held"
+        held = {label: set(ids) for label, ids in holds.records.items()}
+
+        def rows_of(entry):
+            rows = entry.rows_of_customer(customer)
+            return rows.exclude(pk__in=held[entry.model]) if entry.model in held else rows
+
+        emails = list(Membership.objects.filter(organisation=customer)
+                      .values_list("user__email", flat=True))
+        before = counts_before(rows_of)
+        files: list[str] = []
+        with deletion_ledger() as ledger:
+            outcomes = purge_for_customer(customer, actor=actor, held=held,
+                                          files=_files_sink(files))
+        cache_before, cache_after = _clear_cache(emails)
+        evidence = evidence_from(
+            outcomes, before, retention_start=contract.effective_end, today=today,
+            retained_until=lambda o: _document_until(customer)
+            if o.model == "portal.Document" else None)
+        evidence.add_store("files", "files", len(files), 0, "deleted_after_commit")
+        evidence.add_store("cache", "cache", cache_before, cache_after, "deleted")
+        with translation.override(settings.LANGUAGE_CODE):
+            method = _("Datensätze gelöscht (SQL DELETE, eine Transaktion je Kunde), Konten "
+                       "und Protokolle pseudonymisiert, aufbewahrungspflichtige Daten "
+                       "eingeschränkt; gespeicherte Dateien nach dem Abschluss gelöscht")
+            performed_by = _performed_by(actor)
+        return certificate_build(
+            kind=CertificateKind.PURGE, reference=customer_reference(customer),
+            customer=customer, request=None, contract_end=contract.effective_end,
+            performed_at=timezone.now(), performed_by=performed_by, method=method,
+            evidence=evidence, ledger=ledger)
+
+
+def _files_sink(collected: list[str]):
+    def sink(paths: list[str]) -> None:
+        collected.extend(paths)
+        files_delete_after_commit(paths)
+    return sink
+
+
+def purge_due(*, today: date | None = None, dry_run: bool = False, actor=None) -> PurgeReport:
+    """Purge every due customer (the daily job and ``manage.py purge_due``). ``dry_run``
+    lists them with the rows per registry entry and changes nothing."""
+    today = today or timezone.localdate()
+    report = PurgeReport()
+    for customer in list(due_customers(today)):
+        reference = customer_reference(customer)
+        if dry_run:
+            if holds_for(customer).whole:
+                report.held.append(reference)
+            else:
+                counts = counts_before(lambda entry, c=customer: entry.rows_of_customer(c))
+                report.planned.append((reference, {k: v for k, v in counts.items() if v}))
+            continue
+        try:
+            result = customer_purge(customer_id=customer.pk, actor=actor, today=today)
+        except Exception as exc:  # noqa: BLE001 - one customer's failure must not stop the run
+            log.exception("purge of customer %s failed", reference)
+            report.failed.append((reference, f"{type(exc).__name__}: {exc}"))
+            continue
+        if result == "held":
+            report.held.append(reference)
+        elif result is not None:
+            report.purged.append(reference)
+    return report
