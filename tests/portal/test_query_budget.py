@@ -63,6 +63,8 @@ QUERY_BUDGET = {
     "gdpr.subprocessor": 13,
     "gdpr.objectioncase": 12,
     "gdpr.datasubjectrequest": 11,
+    "gdpr.legalhold": 11,
+    "gdpr.deletioncertificate": 11,
 }
 
 
@@ -328,6 +330,28 @@ def _data_subject_requests(world, n):
             deadline=date(2026, 2, 5) if i % 2 else date(2099, 2, 5))
 
 
+def _legal_holds(world, n):
+    """Active holds of distinct customers, each placed by a distinct DPO."""
+    from gdpr.models import LegalHold
+
+    for _i in range(n):
+        LegalHold.objects.create(customer=_customer_with_partner(), reason="Rechtsstreit",
+                                 placed_by=make_person(Role.DPO, world["orgs"]["provider"],
+                                                       mfa=False))
+
+
+def _deletion_certificates(world, n):
+    """Erasure certificates of distinct customers (not purged: the provider admin sees them)."""
+    from gdpr.models import DeletionCertificate
+
+    for i in range(n):
+        DeletionCertificate.objects.create(
+            kind="erasure", reference=f"Betroffenenanfrage Nr. {i}",
+            customer=_customer_with_partner(), performed_at=timezone.now(),
+            performed_by="Datenschutzbeauftragter", method="Register", deleted_ids_sha256="0" * 64,
+            backup_expires_on=date(2027, 5, 1), rule_version="budget")
+
+
 def _changelist(label: str) -> str:
     app_label, model_name = label.split(".")
     return reverse(f"admin:{app_label}_{model_name}_changelist")
@@ -405,6 +429,11 @@ PAGES: dict[str, tuple[str, Callable[[], str], Callable, Callable]] = {
     "gdpr.datasubjectrequest": ("provider_admin",
                                 lambda: _changelist("gdpr.datasubjectrequest"),
                                 _data_subject_requests, _shown_changelist),
+    "gdpr.legalhold": ("provider_admin", lambda: _changelist("gdpr.legalhold"), _legal_holds,
+                       _shown_changelist),
+    "gdpr.deletioncertificate": ("provider_admin",
+                                 lambda: _changelist("gdpr.deletioncertificate"),
+                                 _deletion_certificates, _shown_changelist),
 }
 
 
