@@ -63,3 +63,11 @@ for code, label, details in (
     ("dsr.extension_mailed", _("Antragsteller über die Fristverlängerung informiert"), ()),
 ):
     audit_action_declare(code, label, details=details)
+
+for code, label, details in (
+    ("legal_hold.placed", _("Aufbewahrungssperre angeordnet"),
+     ("scope", "model_label", "object_id")),
+    ("legal_hold.released", _("Aufbewahrungssperre aufgehoben"),
+     ("scope", "model_label", "object_id")),
+):
+    audit_action_declare(code, label, details=details)

@@ -1,3 +1,10 @@
 """The gdpr app in the staff admin, one module per topic; the DPO's start page is ``dpo``."""
 
-from gdpr.admin import avv, records, requests, subprocessors  # noqa: F401
+from gdpr.admin import (  # noqa: F401
+    avv,
+    certificates,
+    holds,
+    records,
+    requests,
+    subprocessors,
+)
