@@ -46,6 +46,7 @@ PEOPLE = [
     (Role.CUSTOMER_MEMBER, "verkauf@baeckerei-schroeder.example", "Max", "Müller", "K-10001"),
     (Role.CUSTOMER_ADMIN, "it@kanzlei-weber.example", "Karl", "Weber", "K-10002"),
     (Role.CUSTOMER_ADMIN, "praxis@dr-yilmaz.example", "Aylin", "Yilmaz", "K-10003"),
+    (Role.CUSTOMER_ADMIN, "it@hanse-logistik.example", "Jens", "Hansen", "K-10005"),
 ]
 
 
@@ -67,7 +68,10 @@ def _organisation(kind: str, name: str, **fields) -> Organisation:
     return org
 
 
-def _person(role: str, email: str, first: str, last: str, organisation: Organisation) -> User:
+def demo_person(role: str, email: str, first: str, last: str, organisation: Organisation
+                ) -> User:
+    """A demo person with the demo password, a membership and a confirmed TOTP device (found
+    again by the address); apps' demo seeders use it for people outside :data:`PEOPLE`."""
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(email=email, password=DEMO_PASSWORD,
@@ -104,7 +108,7 @@ def demo_seed() -> list[DemoLogin]:
         )
     logins = []
     for role, email, first, last, org_key in PEOPLE:
-        user = _person(role, email, first, last, orgs[org_key])
+        user = demo_person(role, email, first, last, orgs[org_key])
         device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
         logins.append(DemoLogin(role=str(role), email=email, password=DEMO_PASSWORD,
                                 totp_secret=base32_secret(device),

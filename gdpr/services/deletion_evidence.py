@@ -17,9 +17,11 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gdpr.models import DeletionCertificate
 from portal.privacy import DeletionLedger, Outcome, PrivacyEntry, entries, strategy_label
+from portal.tenancy import role_of
 
 #: The date of the deletion rules (DOMAIN §5: kept through end + 56 days, retention periods of
 #: the registry); the rule version adds a digest of the registry's strategies and retentions,
@@ -39,6 +41,16 @@ def rule_version() -> str:
         digest.update(f"{entry.model}|{strategy_label(entry.erase)}|"
                       f"{strategy_label(entry.purge)}|{entry.retention or ''}\n".encode())
     return f"{RULES_DATE}/{digest.hexdigest()[:12]}"
+
+
+def performed_by_text(actor) -> str:
+    """Who carried it out, without a name: the job, or the role of the person."""
+    if actor is None:
+        return _("System (täglicher Löschlauf)")
+    from portal.roles import Role
+
+    role = role_of(actor)
+    return _("Person mit der Rolle %(role)s") % {"role": Role(role).label if role else "–"}
 
 
 def counts_before(rows_of: Callable[[PrivacyEntry], QuerySet]) -> dict[str, int]:

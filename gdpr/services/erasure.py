@@ -5,7 +5,9 @@ pseudonymise or retain with its legal basis) and closed with the result per entr
 Refused while the person is the last active administrator of a customer whose contract still
 runs: someone must hold the contract (the customer names another administrator first). The
 erased account is pseudonymised and can no longer log in; the request itself is kept as the
-evidence (gdpr/privacy.py) and names the person only as the requester did.
+evidence (gdpr/privacy.py) and names the person only as the requester did. Each erasure writes
+a deletion certificate (gdpr/services/deletion_evidence.py) with the counts per data store and
+no personal data.
 """
 
 from __future__ import annotations
@@ -16,10 +18,17 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contracts.selectors import customers_with_running_contract
-from gdpr.models import DataSubjectRequest, RequestKind, RequestState
+from gdpr.models import CertificateKind, DataSubjectRequest, RequestKind, RequestState
+from gdpr.services.deletion_evidence import (
+    certificate_build,
+    counts_before,
+    evidence_from,
+    performed_by_text,
+)
+from gdpr.services.pending_files import files_delete_after_commit
 from gdpr.services.requests import dsr_require_handler
 from portal.models import Membership
-from portal.privacy import entries, erase_for_person
+from portal.privacy import deletion_ledger, entries, erase_for_person, person_identifiers, redact
 from portal.privacy_strategies import strategy_label
 from portal.roles import Role
 from portal.services.audit import audit_event_record
@@ -105,13 +114,30 @@ def dsr_erase(*, actor, request: DataSubjectRequest) -> DataSubjectRequest:
         refusal = erasure_refusal(person)
         if refusal:
             raise ValidationError(refusal)
-        outcomes = erase_for_person(person, actor=actor)
+        # The request's name holds the requester's; the event closing it must not repeat
+        # what the erasure just took out of the audit trail (ADR 0016).
+        named = person_identifiers(person)
+        today = timezone.localdate()
+        before = counts_before(lambda entry: entry.rows_of_person(person))
+        with deletion_ledger() as ledger:
+            outcomes = erase_for_person(person, actor=actor, files=files_delete_after_commit)
         with translation.override("de"):
             request.outcome = _result_text(outcomes)
+            certificate_build(
+                kind=CertificateKind.ERASURE,
+                reference=_("Betroffenenanfrage Nr. %(pk)s") % {"pk": request.pk},
+                customer=request.customer, request=request, contract_end=None,
+                performed_at=timezone.now(), performed_by=performed_by_text(actor),
+                method=_("Löschung auf Antrag (Art. 17 DSGVO) über das Register "
+                         "personenbezogener Daten: gelöscht, pseudonymisiert oder wegen einer "
+                         "gesetzlichen Pflicht aufbewahrt; Dateien nach dem Abschluss gelöscht"),
+                evidence=evidence_from(outcomes, before, retention_start=today, today=today),
+                ledger=ledger)
         request.state, request.closed_at = RequestState.DONE, timezone.now()
         request.full_clean()
         request.save(update_fields=["state", "outcome", "closed_at"])
         audit_event_record(actor=actor, action="dsr.erased", target=request,
+                           target_repr=redact(str(request), named),
                            organisation=request.customer,
                            details={"entries": sum(1 for o in outcomes
                                                    if o.deleted or o.pseudonymised

@@ -32,12 +32,16 @@ from django.utils.translation import gettext as _
 from contracts.models import Contract, ContractStatus
 from gdpr.models import CertificateKind, DeletionCertificate
 from gdpr.selectors.holds import holds_for
-from gdpr.services.deletion_evidence import certificate_build, counts_before, evidence_from
+from gdpr.services.deletion_evidence import (
+    certificate_build,
+    counts_before,
+    evidence_from,
+    performed_by_text,
+)
 from gdpr.services.pending_files import files_delete_after_commit
 from portal.models import Membership, Organisation
 from portal.privacy import deletion_ledger, purge_for_customer
 from portal.roles import OrganisationKind
-from portal.tenancy import role_of
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +61,6 @@ def due_customers(today: date):
 def customer_reference(customer: Organisation) -> str:
     """The customer as the certificate names it: its number, never its name."""
     return customer.customer_number or f"#{customer.pk}"
-
-
-def _performed_by(actor) -> str:
-    if actor is None:
-        return _("System (täglicher Löschlauf)")
-    role = role_of(actor)
-    return _("Person mit der Rolle %(role)s") % {"role": dict(
-        Membership._meta.get_field("role").choices).get(role, role or "–")}
 
 
 def _throttle_keys(emails: list[str]) -> list[str]:
@@ -147,7 +143,7 @@ def customer_purge(*, customer_id: int, actor=None, today: date | None = None
             method = _("Datensätze gelöscht (SQL DELETE, eine Transaktion je Kunde), Konten "
                        "und Protokolle pseudonymisiert, aufbewahrungspflichtige Daten "
                        "eingeschränkt; gespeicherte Dateien nach dem Abschluss gelöscht")
-            performed_by = _performed_by(actor)
+            performed_by = performed_by_text(actor)
         return certificate_build(
             kind=CertificateKind.PURGE, reference=customer_reference(customer),
             customer=customer, request=None, contract_end=contract.effective_end,

@@ -54,6 +54,31 @@ def test_the_person_is_pseudonymised_and_the_request_closed_with_the_result(worl
     assert AuditEvent.objects.filter(action="privacy.person_erased").count() == 1
 
 
+def test_an_erasure_writes_a_certificate_without_the_persons_data(world):
+    from pypdf import PdfReader
+
+    from gdpr.models import DeletionCertificate
+
+    member = world["people"]["customer_member"]
+    secrets = [member.email, member.first_name, member.last_name]
+    request = dsr_erase(actor=world["people"]["dpo"], request=_erasure(world, member))
+    certificate = DeletionCertificate.objects.get(request=request)
+    assert certificate.kind == "erasure"
+    assert certificate.reference == f"Betroffenenanfrage Nr. {request.pk}"
+    assert certificate.customer == world["orgs"]["customer_a"]
+    assert certificate.performed_by == "Person mit der Rolle Datenschutzbeauftragter"
+    stores = {store["store"]: store for store in certificate.stores}
+    assert stores["portal.Membership"]["before"] == 1 and stores["portal.Membership"]["after"] == 0
+    assert stores["portal.User"]["action"] == "pseudonymised"
+    assert certificate.deleted_rows >= 2  # membership, second factor
+    text = "".join(page.extract_text() for page in PdfReader(certificate.document.file.open())
+                   .pages)
+    dump = repr((certificate.stores, certificate.retained, certificate.method)) + text
+    assert "Löschprotokoll" in text
+    for secret in secrets:
+        assert secret not in dump
+
+
 def test_the_preview_lists_each_entry_with_its_strategy(world):
     preview = erasure_preview(world["people"]["customer_member"])
     labels = {row["label"]: row for row in preview}
