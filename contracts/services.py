@@ -25,12 +25,6 @@ from contracts.models import (
     ContractStatus,
     Plan,
 )
-from contracts.terminations import (
-    Termination,
-    TerminationWay,
-    last_booking_end,
-    termination_registered,
-)
 from devices.models import Device
 from portal.models import Organisation, User
 from portal.money import money
@@ -215,8 +209,8 @@ def booking_create(*, actor: User, customer: Organisation, plan: Plan, devices: 
 def booking_change_tier(*, actor: User, booking: Booking, plan: Plan,
                         ip: str | None = None) -> Booking:
     """Upgrade or downgrade at once (002 § 19.7); the term continues from the first booking."""
-    booking = (Booking.objects.select_for_update(of=("self",))
-               .select_related("device", "contract").get(pk=booking.pk))
+    booking = Booking.objects.select_for_update().select_related("device", "contract").get(
+        pk=booking.pk)
     on_behalf = require_booking_role(actor, booking.customer)
     if booking.state != BookingState.ACTIVE:
         raise ValidationError(_("Nur aktive Buchungen können die Stufe wechseln."))
@@ -253,8 +247,7 @@ def booking_change_tier(*, actor: User, booking: Booking, plan: Plan,
 @transaction.atomic
 def booking_remove(*, actor: User, booking: Booking, ip: str | None = None) -> Booking:
     """Removing a service is its cancellation (000 § 12.1): it ends under its notice rule."""
-    booking = (Booking.objects.select_for_update(of=("self",))
-               .select_related("device", "contract").get(pk=booking.pk))
+    booking = Booking.objects.select_for_update().select_related("device").get(pk=booking.pk)
     on_behalf = require_booking_role(actor, booking.customer)
     today = timezone.localdate()
     refusal = booking_removal_refusal(booking, today=today)
@@ -271,19 +264,7 @@ def booking_remove(*, actor: User, booking: Booking, ip: str | None = None) -> B
                        organisation=booking.customer, ip=ip, details=_removal_details(preview))
     notify(event="booking.removed", actor=actor, customer=booking.customer,
            context={"booking_ids": [booking.pk], "on_behalf": on_behalf})
-    last_bookings_removed(booking.contract, actor=actor)
     return booking
-
-
-def last_bookings_removed(contract: Contract, *, actor: User | None) -> None:
-    """After bookings of an active contract were cancelled: when none is active any more,
-    the customer's services end with the last of them (``contracts.terminations``)."""
-    if contract.status != ContractStatus.ACTIVE:
-        return
-    end = last_booking_end(contract)
-    if end is not None:
-        termination_registered(Termination(contract=contract, end=end, actor=actor,
-                                           way=TerminationWay.LAST_BOOKING_REMOVED))
 
 
 def booking_removal_refusal(booking: Booking, *, today: date) -> str | None:
@@ -408,8 +389,6 @@ def contract_cancel(*, actor: User, contract: Contract, ip: str | None = None) -
     notify(event="contract.cancelled", actor=actor, customer=contract.customer,
            context={"contract_id": contract.pk, "booking_ids": [b.pk for b in running],
                     "on_behalf": on_behalf})
-    termination_registered(Termination(contract=contract, end=contract.effective_end,
-                                       actor=actor, way=TerminationWay.CANCELLED))
     return contract
 
 
@@ -461,8 +440,6 @@ def contract_terminate_extraordinary(*, actor: User, contract: Contract, end: da
                        details={"effective_end": str(end), "reason": reason.strip()})
     notify(event="contract.terminated", actor=actor, customer=contract.customer,
            context={"contract_id": contract.pk, "booking_ids": [b.pk for b in running]})
-    termination_registered(Termination(contract=contract, end=end, actor=actor,
-                                       way=TerminationWay.TERMINATED))
     return contract
 
 

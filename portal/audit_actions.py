@@ -128,6 +128,8 @@ for _code, _label, _details in (
     ("organisation.updated", _("Organisation geändert"), ("before", "after")),
     ("access_log.purged", _("Zugriffsprotokoll bereinigt"),
      ("deleted", "cutoff", "retention_days")),
+    ("audit.purged", _("Audit-Protokoll nach Ablauf der Aufbewahrung bereinigt"),
+     ("deleted", "cutoff", "retention_years")),
     ("demo.seeded", _("Demodaten angelegt"), ("people",)),
     ("privacy.person_erased", _("Personenbezogene Daten einer Person gelöscht"), ("outcomes",)),
     ("privacy.customer_purged", _("Daten eines Kunden endgültig gelöscht"), ("outcomes",)),

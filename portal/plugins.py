@@ -26,6 +26,14 @@ schedules.register(Job(
 ))
 
 schedules.register(Job(
+    name="portal.purge_audit_trail",
+    func="portal.tasks.purge_audit_trail",
+    cron="27 3 * * *",
+    description="Audit events are deleted daily once PORTAL_AUDIT_RETENTION_YEARS have passed "
+                "since the end of the calendar year in which they happened.",
+))
+
+schedules.register(Job(
     name="portal.recover_notifications",
     func="portal.notifications.tasks.recover_notifications",
     cron="*/5 * * * *",

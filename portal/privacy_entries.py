@@ -9,10 +9,12 @@ Decisions per entry, in short (each entry's ``why`` says more; docs/privacy.md l
 - The person's account is pseudonymised, not deleted: bookings, contracts and the audit trail
   keep pointing to a row that no longer says who it was, and cannot log in.
 - Sessions, e-mail addresses, second factors and memberships are deleted.
-- Audit trail: retained (accountability, Art. 5(2) DSGVO) until issue 11 decides its
-  pseudonymisation in an ADR; today it refuses every change (append-only).
-- Access log: retained for its 90 days on erasure (it is the evidence of who accessed
-  personal data, AVV TOM d); deleted with the customer at the purge.
+- Audit trail: the events stay (accountability, Art. 5(2) DSGVO, for
+  ``PORTAL_AUDIT_RETENTION_YEARS``), the person does not: erasure and purge replace them by
+  their account's pseudonym and redact their e-mail and name (ADR 0016).
+- Access log: on erasure the rows stay for their 90 days (the evidence of who accessed
+  personal data, AVV TOM d) without IP address and browser; deleted with the customer at the
+  purge.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from portal.audit_retention import audit_retention
 from portal.privacy import (
     DELETE,
     INVOICE_RETENTION,
@@ -34,17 +37,25 @@ from portal.privacy import (
     days,
     exempt,
     json_rows,
+    mentions,
+    person_identifiers,
+    pseudonymise,
     register,
-    years,
 )
 
 #: The pseudonym an erased account keeps: stable (it is derived from the id), unique, and an
 #: address that can never receive mail (RFC 2606 reserves ``.invalid``).
 PSEUDONYM_EMAIL = Concat(Value("geloescht-"), Cast("pk", CharField()), Value("@invalid.invalid"))
 
-AUDIT_RETENTION = Retention(
-    basis="Art. 5 Abs. 2, Art. 32 DSGVO (Rechenschaft); §§ 195, 199 BGB (Verjährung)",
-    period=years(3), starts="Ende des Kalenderjahres des Ereignisses", at_year_end=True)
+
+def pseudonym_email(pk: int) -> str:
+    """:data:`PSEUDONYM_EMAIL` of the account ``pk``, in Python: the audit trail writes the
+    same text into the events of the person (ADR 0016)."""
+    return f"geloescht-{pk}@invalid.invalid"
+
+
+#: Derived from PORTAL_AUDIT_RETENTION_YEARS (portal/audit_retention.py).
+AUDIT_RETENTION = audit_retention()
 ACCESS_LOG_RETENTION = Retention(
     basis="Art. 32 DSGVO, AVV TOM d (Zugriffskontrolle)",
     period=days(settings.ACCESS_LOG_RETENTION_DAYS), starts="Zugriff")
@@ -114,6 +125,77 @@ register(PrivacyEntry(
     why="Deleting the sessions logs the person out everywhere.",
 ))
 
+def _former_names(user) -> tuple[set[str], set[str]]:
+    """What named ``user`` in the trail before, as (identifiers, words): the addresses their
+    events were taken under (``actor_label``), the addresses the events about their account
+    recorded (an e-mail change, an invitation) and the names of a name correction, whole and
+    as single words. The current ones come from the account; the pseudonym and 'system' are
+    none."""
+    from portal.models import AuditEvent
+    from portal.services.audit import SYSTEM
+
+    found = set(AuditEvent.objects.filter(actor=user).values_list("actor_label", flat=True)
+                .distinct())
+    words = {user.first_name, user.last_name}
+    about = AuditEvent.objects.filter(
+        target_type="portal.user", target_id=str(user.pk),
+        action__in=("user.email_changed", "user.email_removed", "user.invited",
+                    "user.invitation_to_existing_account", "user.updated"))
+    for details in about.values_list("details", flat=True):
+        details = details if isinstance(details, dict) else {}
+        found |= {details.get(key) for key in ("old", "new", "email")}
+        for key in ("before", "after"):
+            names = details.get(key)
+            if isinstance(names, dict):
+                parts = [names.get("first_name"), names.get("last_name")]
+                found.add(" ".join(part for part in parts if isinstance(part, str) and part))
+                words |= set(parts)
+    return ({text for text in found if isinstance(text, str) and len(text) >= 3
+             and text != SYSTEM and not text.endswith("@invalid.invalid")},
+            {word for word in words if isinstance(word, str) and len(word.strip()) >= 2})
+
+
+def trail_pseudonym(user):
+    """The account ``user`` as the audit trail's pseudonymisation takes it out: the account's
+    pseudonym, and every text that named them (current and former)."""
+    from portal.models.audit import PersonPseudonym
+
+    former, words = _former_names(user)
+    pseudonym = pseudonym_email(user.pk)
+    identifiers = {text for text in person_identifiers(user) if text != pseudonym} | former
+    return PersonPseudonym(user_id=user.pk, pseudonym=pseudonym,
+                           identifiers=tuple(sorted(identifiers)),
+                           own_words=tuple(sorted(word.strip() for word in words)))
+
+
+def _audit_pseudonymise(entry, rows, *, subject, actor) -> Outcome:
+    """Keep the person's events, not the person: their account's pseudonym as actor and
+    target, no IP address, their e-mail addresses and names redacted from every event."""
+    from portal.models import AuditEvent
+
+    touched = AuditEvent.objects.all().pseudonymise_people([trail_pseudonym(subject)])
+    return Outcome(entry.model, pseudonymised=touched)
+
+
+def _audit_purge(entry, rows, *, subject, actor) -> Outcome:
+    """Keep the customer's events for their retention; every member is pseudonymised in the
+    whole trail, and the company's name in the customer's events becomes its customer number
+    (the tombstone's name)."""
+    from portal.models import AuditEvent, User
+
+    people = [trail_pseudonym(user) for user in
+              User.objects.filter(pk__in=_member_ids(subject)).order_by("pk")]
+    touched = AuditEvent.objects.all().pseudonymise_people(people)
+    tombstone = subject.customer_number or f"#{subject.pk}"
+    if len(subject.name) >= 3 and subject.name != tombstone:
+        AuditEvent.objects.filter(
+            Q(organisation=subject)
+            | Q(target_type="portal.organisation", target_id=str(subject.pk))
+        ).pseudonymise_people((), substitutions=[(subject.name, tombstone)])
+    return Outcome(entry.model, pseudonymised=touched, retained=rows.count(),
+                   retention=entry.retention)
+
+
 register(PrivacyEntry(
     model="portal.AuditEvent",
     fields={"actor": Category.REFERENCE, "actor_label": Category.CONTACT,
@@ -121,12 +203,20 @@ register(PrivacyEntry(
             "details": Category.FREE_TEXT},
     export_fields=("pk", "created_at", "action", "actor_label", "target_type", "target_id",
                    "target_repr", "ip_address", "details"),
-    person=lambda user: Q(actor=user) | Q(target_type="portal.user", target_id=str(user.pk)),
+    person=lambda user: (Q(actor=user) | Q(target_type="portal.user", target_id=str(user.pk))
+                         | mentions(user, "target_repr", "details")),
     customer=lambda customer: Q(organisation=customer),
-    erase=RETAIN, purge=RETAIN, retention=AUDIT_RETENTION, order=950,
-    why="The evidence of who changed what. Retained: append-only today; issue 11 decides in "
-        "an ADR how it pseudonymises the person (a stable pseudonym for name, e-mail, IP) and "
-        "adds the audit trail's own retention setting.",
+    erase=_audit_pseudonymise, purge=_audit_purge, retention=AUDIT_RETENTION,
+    # Before portal.User (900): the names and addresses to redact are read from the accounts
+    # (and the trail) before the accounts are pseudonymised.
+    order=890,
+    why="The evidence of who changed what (ADR 0016): the events stay for their retention, "
+        "the person does not. Erasure and purge give the person's events their account's "
+        "pseudonym (geloescht-<id>@invalid.invalid) as actor and target, clear the IP "
+        "address, and redact their e-mail addresses and names from every event; the "
+        "reference to the (pseudonymised) account stays. At the purge the company's name "
+        "becomes its customer number. The daily job portal.purge_audit_trail deletes events "
+        "PORTAL_AUDIT_RETENTION_YEARS after the end of their calendar year.",
 ))
 
 register(PrivacyEntry(
@@ -136,11 +226,14 @@ register(PrivacyEntry(
     export_fields=("pk", "created_at", "method", "path", "status_code", "is_download",
                    "ip_address", "user_agent"),
     person=lambda user: Q(user=user),
-    customer=lambda customer: Q(organisation=customer),
-    erase=RETAIN, purge=DELETE, retention=ACCESS_LOG_RETENTION, order=950,
-    why="On erasure kept for its 90 days (who accessed personal data is the evidence the log "
-        "exists for), then the daily purge_access_log job deletes it; at the customer purge "
-        "it is deleted with the customer.",
+    # The members' own rows too, wherever they were logged (the account is pseudonymised).
+    customer=lambda customer: Q(organisation=customer) | Q(user_id__in=_member_ids(customer)),
+    erase=pseudonymise(lambda user: {"ip_address": None, "user_agent": ""}),
+    purge=DELETE, retention=ACCESS_LOG_RETENTION, order=890,
+    why="On erasure the rows stay for their 90 days (who accessed personal data is the "
+        "evidence the log exists for) but lose IP address and browser; the reference to the "
+        "pseudonymised account stays. The daily purge_access_log job deletes them after "
+        "ACCESS_LOG_RETENTION_DAYS; at the customer purge they are deleted with the customer.",
 ))
 
 register(PrivacyEntry(

@@ -3,7 +3,6 @@
 from gdpr.admin import (  # noqa: F401
     avv,
     certificates,
-    contract_end,
     holds,
     records,
     requests,

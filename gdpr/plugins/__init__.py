@@ -3,7 +3,6 @@ module per topic; ``portal.registries.autodiscover`` imports this package."""
 
 from gdpr.plugins import (  # noqa: F401
     avv,
-    contract_end,
     demo,
     documents,
     dpo,

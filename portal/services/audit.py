@@ -1,4 +1,4 @@
-"""Writing the audit trail and the access log, and purging the access log."""
+"""Writing the audit trail and the access log, and purging both after their retention."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from portal.audit_actions import audit_action_check
+from portal.audit_retention import audit_expired_before
 from portal.models import AccessLogEntry, AuditEvent, Organisation, User
 from portal.tenancy import membership_of
 
@@ -53,9 +54,12 @@ def audit_event_record(
     organisation: Organisation | None = None,
     ip: str | None = None,
     details: dict[str, Any] | None = None,
+    target_repr: str | None = None,
 ) -> AuditEvent:
     """Append one event to the audit trail, inside the caller's transaction; ``action`` and
-    the keys of ``details`` must be declared (portal/audit_actions.py)."""
+    the keys of ``details`` must be declared (portal/audit_actions.py). ``target_repr``: what
+    the event calls its target when ``str(target)`` would name someone it must not, e.g. a
+    person erased in the same transaction (ADR 0016)."""
     _require_callers_transaction()
     audit_action_check(action, details)
     actor_obj = actor if actor is not None and getattr(actor, "pk", None) else None
@@ -66,7 +70,8 @@ def audit_event_record(
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None and target.pk is not None else "",
-        target_repr=str(target)[:255] if target is not None else "",
+        target_repr=(target_repr if target_repr is not None
+                     else str(target) if target is not None else "")[:255],
         ip_address=ip or None,
         details=details or {},
     )
@@ -139,5 +144,21 @@ def access_log_purge(*, actor: User | None, now=None) -> int:
             actor=actor, action="access_log.purged",
             details={"deleted": deleted, "cutoff": cutoff.isoformat(),
                      "retention_days": settings.ACCESS_LOG_RETENTION_DAYS},
+        )
+    return deleted
+
+
+def audit_trail_purge(*, actor: User | None, today=None, batch_size: int = 1000) -> int:
+    """Delete audit events past their retention (``PORTAL_AUDIT_RETENTION_YEARS`` after the
+    end of their calendar year, portal/audit_retention.py) in batches, and record the count
+    as one event; idempotent (a second run the same day deletes nothing). One transaction:
+    the deletion and the event that records it commit together (ADR 0003)."""
+    cutoff = audit_expired_before(today)
+    with transaction.atomic():
+        deleted = AuditEvent.objects.all().purge_expired(before=cutoff, batch_size=batch_size)
+        audit_event_record(
+            actor=actor, action="audit.purged",
+            details={"deleted": deleted, "cutoff": cutoff.isoformat(),
+                     "retention_years": settings.PORTAL_AUDIT_RETENTION_YEARS},
         )
     return deleted

@@ -228,6 +228,10 @@ PORTAL_REAUTH_MAX_AGE_SECONDS = env_int("PORTAL_REAUTH_MAX_AGE_SECONDS", 300)
 
 # --- Audit and access log ---------------------------------------------------------------------
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 90)
+#: Audit events are kept this many years after the end of the calendar year in which they
+#: happened (§§ 195, 199 BGB), then the daily job portal.purge_audit_trail deletes them
+#: (ADR 0016).
+PORTAL_AUDIT_RETENTION_YEARS = env_int("PORTAL_AUDIT_RETENTION_YEARS", 3)
 
 # --- Sessions and cookies ---------------------------------------------------------------------
 #: Absolute: counted from the login, not moved by activity (portal.middleware.SessionLimits…).
