@@ -51,7 +51,7 @@ from contracts.models import (
     PriceChangeState,
     SpecialTerminationOffer,
 )
-from contracts.services import booking_end_early, require_booking_role
+from contracts.services import booking_end_early, last_bookings_removed, require_booking_role
 from portal.change_notices.kinds import kind_get
 from portal.change_notices.models import ChangeNotice, NoticeDecision
 from portal.change_notices.services import change_notice_issue, change_notice_lead_refusal
@@ -400,4 +400,5 @@ def special_termination_exercise(*, actor: User, offer: SpecialTerminationOffer,
         notify(event="price_change.special_termination", actor=actor, customer=offer.customer,
                context={"booking_ids": [b.pk for b in ended],
                         "on_behalf": role_of(actor) != Role.CUSTOMER_ADMIN})
+        last_bookings_removed(ended[0].contract, actor=actor)
     return ended

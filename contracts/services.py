@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,12 @@ from contracts.models import (
     Contract,
     ContractStatus,
     Plan,
+)
+from contracts.terminations import (
+    Termination,
+    TerminationWay,
+    last_booking_end,
+    termination_registered,
 )
 from devices.models import Device
 from portal.models import Organisation, User
@@ -209,8 +216,8 @@ def booking_create(*, actor: User, customer: Organisation, plan: Plan, devices: 
 def booking_change_tier(*, actor: User, booking: Booking, plan: Plan,
                         ip: str | None = None) -> Booking:
     """Upgrade or downgrade at once (002 § 19.7); the term continues from the first booking."""
-    booking = Booking.objects.select_for_update().select_related("device", "contract").get(
-        pk=booking.pk)
+    booking = (Booking.objects.select_for_update(of=("self",))
+               .select_related("device", "contract").get(pk=booking.pk))
     on_behalf = require_booking_role(actor, booking.customer)
     if booking.state != BookingState.ACTIVE:
         raise ValidationError(_("Nur aktive Buchungen können die Stufe wechseln."))
@@ -247,7 +254,8 @@ def booking_change_tier(*, actor: User, booking: Booking, plan: Plan,
 @transaction.atomic
 def booking_remove(*, actor: User, booking: Booking, ip: str | None = None) -> Booking:
     """Removing a service is its cancellation (000 § 12.1): it ends under its notice rule."""
-    booking = Booking.objects.select_for_update().select_related("device").get(pk=booking.pk)
+    booking = (Booking.objects.select_for_update(of=("self",))
+               .select_related("device", "contract").get(pk=booking.pk))
     on_behalf = require_booking_role(actor, booking.customer)
     today = timezone.localdate()
     refusal = booking_removal_refusal(booking, today=today)
@@ -264,7 +272,19 @@ def booking_remove(*, actor: User, booking: Booking, ip: str | None = None) -> B
                        organisation=booking.customer, ip=ip, details=_removal_details(preview))
     notify(event="booking.removed", actor=actor, customer=booking.customer,
            context={"booking_ids": [booking.pk], "on_behalf": on_behalf})
+    last_bookings_removed(booking.contract, actor=actor)
     return booking
+
+
+def last_bookings_removed(contract: Contract, *, actor: User | None) -> None:
+    """After bookings of an active contract were cancelled: when none is active any more,
+    the customer's services end with the last of them (``contracts.terminations``)."""
+    if contract.status != ContractStatus.ACTIVE:
+        return
+    end = last_booking_end(contract)
+    if end is not None:
+        termination_registered(Termination(contract=contract, end=end, actor=actor,
+                                           way=TerminationWay.LAST_BOOKING_REMOVED))
 
 
 def booking_removal_refusal(booking: Booking, *, today: date) -> str | None:
@@ -389,6 +409,8 @@ def contract_cancel(*, actor: User, contract: Contract, ip: str | None = None) -
     notify(event="contract.cancelled", actor=actor, customer=contract.customer,
            context={"contract_id": contract.pk, "booking_ids": [b.pk for b in running],
                     "on_behalf": on_behalf})
+    termination_registered(Termination(contract=contract, end=contract.effective_end,
+                                       actor=actor, way=TerminationWay.CANCELLED))
     return contract
 
 
@@ -440,6 +462,8 @@ def contract_terminate_extraordinary(*, actor: User, contract: Contract, end: da
                        details={"effective_end": str(end), "reason": reason.strip()})
     notify(event="contract.terminated", actor=actor, customer=contract.customer,
            context={"contract_id": contract.pk, "booking_ids": [b.pk for b in running]})
+    termination_registered(Termination(contract=contract, end=end, actor=actor,
+                                       way=TerminationWay.TERMINATED))
     return contract
 
 
@@ -491,6 +515,7 @@ def contracts_end_due(*, today: date | None = None) -> dict[str, int]:
                                    organisation=booking.customer,
                                    details={"effective_end": str(booking.effective_end)})
                 ended["bookings"] += 1
+    ended["contracts"] += _contracts_without_bookings_end(today)
     due_contracts = Contract.objects.filter(status=ContractStatus.ENDING, effective_end__lt=today)
     for contract_id in list(due_contracts.values_list("pk", flat=True)):
         with transaction.atomic():
@@ -507,6 +532,35 @@ def contracts_end_due(*, today: date | None = None) -> dict[str, int]:
                                             "sessions_ended": sessions})
                 ended["contracts"] += 1
     return ended
+
+
+def _contracts_without_bookings_end(today: date) -> int:
+    """Removing a service is its cancellation (000 § 12.1): when the last running booking of
+    a contract has ended and nothing was booked again, the framework contract ends with it —
+    on the last booking's end, with the purge date counted from there (the customer was told
+    both when the removal was registered, contracts/terminations.py). Until then the removal
+    can be withdrawn and the contract stays active."""
+    bookings = Booking.objects.filter(contract=OuterRef("pk"))
+    last_end = bookings.order_by("-effective_end").values("effective_end")[:1]
+    due = (Contract.objects.filter(status=ContractStatus.ACTIVE)
+           .filter(Exists(bookings), ~Exists(bookings.filter(state__in=BookingState.RUNNING)))
+           .annotate(last_end=Subquery(last_end)).filter(last_end__lt=today))
+    count = 0
+    for contract_id, end in list(due.values_list("pk", "last_end")):
+        with transaction.atomic():
+            moved = Contract.objects.filter(pk=contract_id, status=ContractStatus.ACTIVE).update(
+                status=ContractStatus.ENDED, effective_end=end,
+                purge_on=purge_schedule(contract_end=end).purge_on, updated_at=timezone.now())
+            if moved:
+                contract = Contract.objects.select_related("customer").get(pk=contract_id)
+                sessions = _end_customer_sessions(contract.customer)
+                audit_event_record(actor=None, action="contract.ended", target=contract,
+                                   organisation=contract.customer,
+                                   details={"effective_end": str(end),
+                                            "purge_on": str(contract.purge_on),
+                                            "sessions_ended": sessions})
+                count += 1
+    return count
 
 
 def _end_customer_sessions(customer: Organisation) -> int:

@@ -71,3 +71,24 @@ for code, label, details in (
      ("scope", "model_label", "object_id")),
 ):
     audit_action_declare(code, label, details=details)
+
+for code, label, details in (
+    ("purge.retention_ended", _("Aufbewahrte Daten nach Fristende gelöscht"),
+     ("deleted", "certificate")),
+):
+    audit_action_declare(code, label, details=details)
+
+for code, label, details in (
+    ("contract_end.mailed", _("Mitteilung zum Vertragsende versandt"),
+     ("kind", "contract_end", "recipients")),
+    ("customer_export.requested", _("Datenexport eines Kunden angefordert"), ("parts",)),
+    ("customer_export.finished", _("Datenexport eines Kunden erstellt"),
+     ("parts", "size", "sha256")),
+    ("customer_export.failed", _("Datenexport eines Kunden fehlgeschlagen"), ("error",)),
+    ("customer_export.downloaded", _("Datenexport eines Kunden heruntergeladen"), ("sha256",)),
+    ("customer_export.expired", _("Datei eines Kunden-Datenexports nach Ablauf gelöscht"), ()),
+    ("provision_order.created", _("Datenbereitstellung beauftragt"),
+     ("contract_end", "wanted_by")),
+    ("provision_order.done", _("Datenbereitstellung erledigt"), ()),
+):
+    audit_action_declare(code, label, details=details)

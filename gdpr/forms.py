@@ -36,3 +36,23 @@ class ObjectionForm(forms.Form):
         field.error_messages["required"] = _("Bitte begründen Sie Ihren Widerspruch.")
         if not reason_required:
             field.label = _("Begründung (freiwillig)")
+
+
+class ProvisionOrderForm(forms.Form):
+    """A customer admin orders the provider to hand over the data (003 § 24.3); whether it
+    may still be ordered and until when the data can be wanted is decided by
+    ``gdpr.services.contract_end.provision_order_create``."""
+
+    scope = forms.CharField(
+        label=_("Umfang und Format"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Welche Daten in welchem Format, z. B. alle Geräte und Dokumente als "
+                    "CSV und PDF."),
+        error_messages={"required": _("Bitte beschreiben Sie Umfang und Format.")})
+    wanted_by = forms.DateField(
+        label=_("gewünscht bis"), widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("Bitte geben Sie an, bis wann Sie die Daten brauchen."),
+                        "invalid": _("Bitte geben Sie ein gültiges Datum an.")})
+    delivery = forms.CharField(
+        label=_("Übergabeweg"), max_length=2000, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("z. B. verschlüsselter Download-Link oder Datenträger an unsere Adresse"))

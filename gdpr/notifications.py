@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from portal.notifications.registry import NotificationRule, the_person
+from portal.notifications.registry import NotificationRule, customer_admins, the_person
 
 EXTENSION_TEMPLATE = "dsr_extended"
 REMINDER_TEMPLATE = "dsr_reminder"
@@ -82,4 +82,62 @@ RULES = (
     NotificationRule(event="dsr.reminder", template=REMINDER_TEMPLATE,
                      label=_("Erinnerung an die Frist einer Betroffenenanfrage"),
                      recipients=request_handlers, context=reminder_context),
+)
+
+
+# --- the end of a contract (gdpr.plugins.contract_end) ------------------------------------------
+
+CONTRACT_END_REGISTERED_TEMPLATE = "contract_end_registered"
+CONTRACT_END_REMINDER_TEMPLATE = "contract_end_reminder"
+PROVISION_ORDERED_TEMPLATE = "provision_order_created"
+
+
+def provider_staff(event) -> list:
+    """Who carries out a data provision: the provider's administrators and staff."""
+    from portal.models import User
+    from portal.roles import Role
+
+    return list(User.objects.filter(
+        is_active=True, memberships__role__in=(Role.PROVIDER_ADMIN, Role.PROVIDER_STAFF))
+        .order_by("pk"))
+
+
+def contract_end_context(notification) -> dict:
+    """The dates around the end (``portal.periods.purge_schedule``) and the page's link."""
+    from datetime import date
+
+    from django.conf import settings
+    from django.urls import reverse
+
+    from portal.periods import purge_schedule
+
+    end = date.fromisoformat(notification.context["contract_end"])
+    return {"schedule": purge_schedule(contract_end=end),
+            "customer_name": notification.customer.name if notification.customer else "",
+            "page_url": settings.PORTAL_BASE_URL.rstrip("/") + reverse("gdpr:contract_end")}
+
+
+def provision_order_context(notification) -> dict:
+    from django.conf import settings
+    from django.urls import reverse
+
+    from gdpr.models import DataProvisionOrder
+
+    order = DataProvisionOrder.objects.select_related("customer", "ordered_by").get(
+        pk=notification.context["order_id"])
+    return {"order": order,
+            "order_url": settings.PORTAL_BASE_URL.rstrip("/")
+            + reverse("admin:gdpr_dataprovisionorder_change", args=[order.pk])}
+
+
+CONTRACT_END_RULES = (
+    NotificationRule(event="contract_end.registered", template=CONTRACT_END_REGISTERED_TEMPLATE,
+                     label=_("Kündigung erfasst: Daten sichern bis zum Vertragsende"),
+                     recipients=customer_admins, context=contract_end_context),
+    NotificationRule(event="contract_end.reminder", template=CONTRACT_END_REMINDER_TEMPLATE,
+                     label=_("Erinnerung 28 Tage vor Vertragsende"),
+                     recipients=customer_admins, context=contract_end_context),
+    NotificationRule(event="provision_order.created", template=PROVISION_ORDERED_TEMPLATE,
+                     label=_("Datenbereitstellung beauftragt"),
+                     recipients=provider_staff, context=provision_order_context),
 )

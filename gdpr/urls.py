@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from gdpr.views import avv, exports, notices
+from gdpr.views import avv, contract_end, exports, notices
 
 app_name = "gdpr"
 
@@ -20,4 +20,8 @@ urlpatterns = [
     path("meine-daten/", exports.my_data, name="my_data"),
     path("meine-daten/anfordern/", exports.my_data_request, name="my_data_request"),
     path("meine-daten/export/<int:pk>/", exports.export_download, name="export_download"),
+    path("vertragsende/", contract_end.contract_end, name="contract_end"),
+    path("vertragsende/export/", contract_end.contract_end_export, name="contract_end_export"),
+    path("vertragsende/export/<int:pk>/", contract_end.customer_export_download,
+         name="customer_export_download"),
 ]

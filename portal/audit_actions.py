@@ -132,7 +132,7 @@ for _code, _label, _details in (
      ("deleted", "cutoff", "retention_years")),
     ("demo.seeded", _("Demodaten angelegt"), ("people",)),
     ("privacy.person_erased", _("Personenbezogene Daten einer Person gelöscht"), ("outcomes",)),
-    ("privacy.customer_purged", _("Daten eines Kunden endgültig gelöscht"), ("outcomes",)),
+    ("privacy.customer_purged", _("Daten eines Kunden endgültig gelöscht"), ("outcomes", "held")),
     ("notification.sent", _("Benachrichtigung versendet"),
      ("event", "template", "attempts", "documents")),
     ("notification.failed", _("Benachrichtigung fehlgeschlagen"), ("event", "attempts", "why")),

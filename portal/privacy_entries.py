@@ -22,7 +22,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db.models import CharField, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 from django.utils import timezone
 
 from portal.audit_retention import audit_retention
@@ -35,6 +35,7 @@ from portal.privacy import (
     PrivacyEntry,
     Retention,
     days,
+    delete_in_batches,
     exempt,
     json_rows,
     mentions,
@@ -236,6 +237,19 @@ register(PrivacyEntry(
         "ACCESS_LOG_RETENTION_DAYS; at the customer purge they are deleted with the customer.",
 ))
 
+
+def _organisation_tombstone(entry, rows, *, subject, actor) -> Outcome:
+    """Replace the name by the customer number (or ``#<id>``), clear address and VAT ID,
+    detach the partner, deactivate and mark it purged: a tombstone that retained records
+    still point to, restricted to the DPO from now on (portal/tenancy.py)."""
+    count = rows.update(
+        name=Coalesce(NullIf("customer_number", Value("")),
+                      Concat(Value("#"), Cast("pk", CharField()))),
+        street="", postal_code="", city="", vat_id="", partner=None, is_active=False,
+        purged_at=timezone.now())
+    return Outcome(entry.model, pseudonymised=count)
+
+
 register(PrivacyEntry(
     model="portal.Organisation",
     fields={"name": Category.IDENTITY, "street": Category.CONTACT,
@@ -244,9 +258,10 @@ register(PrivacyEntry(
                    "customer_number"),
     person=lambda user: Q(memberships__user=user),
     customer=lambda customer: Q(pk=customer.pk),
-    erase=RETAIN, purge=RETAIN, retention=INVOICE_RETENTION, order=1000,
+    erase=RETAIN, purge=_organisation_tombstone, retention=INVOICE_RETENTION, order=1000,
     why="The company, not the person (a sole trader's name may identify one): master data of "
-        "the invoices. Issue 11 decides the tombstone (customer number, no name) in an ADR.",
+        "the invoices, kept on erasure. At the purge it becomes a tombstone (ADR 0017): the "
+        "customer number stays so that retained records keep a valid reference.",
 ))
 
 
@@ -271,7 +286,7 @@ def _notifications_export(entry, rows, *, subject) -> list[dict]:
 def _notifications_erase(entry, rows, *, subject, actor) -> Outcome:
     """The person's own outbox rows go (queued ones are not sent any more); on the rows of
     e-mails their actions caused to others, the reference to them is cleared."""
-    _total, per_model = rows.filter(_addressed_to(subject)).delete()
+    per_model = delete_in_batches(rows.filter(_addressed_to(subject)))
     cleared = rows.filter(actor=subject).update(actor=None)
     return Outcome(entry.model, deleted=per_model.get(entry.model, 0), pseudonymised=cleared)
 

@@ -3,6 +3,7 @@
 from gdpr.admin import (  # noqa: F401
     avv,
     certificates,
+    contract_end,
     holds,
     records,
     requests,

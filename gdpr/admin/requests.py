@@ -145,6 +145,12 @@ def _may_extend(obj: DataSubjectRequest) -> bool:
     return obj.extended_deadline is None and timezone.localdate() <= obj.deadline
 
 
+def _closed_by_erasure(obj: DataSubjectRequest) -> bool:
+    """An erasure request with an account closes only through the erasure (the service
+    refuses closing it by hand)."""
+    return obj.kind == RequestKind.ERASURE and obj.subject_id is not None
+
+
 class OverdueFilter(admin.SimpleListFilter):
     title = _("Frist")
     parameter_name = "due"
@@ -224,7 +230,8 @@ class DataSubjectRequestAdmin(ServiceAddMixin, TenantScopedAdmin):
         if obj is not None and dsr_may_handle(request.user):
             steps = [step for step in STEPS if obj.state in step.states
                      and obj.kind in step.kinds
-                     and not (step.slug == "verlaengern" and not _may_extend(obj))]
+                     and not (step.slug == "verlaengern" and not _may_extend(obj))
+                     and not (step.slug == "abschliessen" and _closed_by_erasure(obj))]
         return super().change_view(request, object_id, form_url, {
             **(extra_context or {}), "steps": steps, **self._exports_context(request, obj)})
 

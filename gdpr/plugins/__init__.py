@@ -3,11 +3,13 @@ module per topic; ``portal.registries.autodiscover`` imports this package."""
 
 from gdpr.plugins import (  # noqa: F401
     avv,
+    contract_end,
     demo,
     documents,
     dpo,
     exports,
     notices,
+    purge,
     records,
     requests,
     subprocessors,

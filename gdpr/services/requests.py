@@ -248,6 +248,12 @@ def dsr_close(*, actor, request: DataSubjectRequest, outcome: str) -> DataSubjec
         request = _locked(request)
         allowed = OPEN_STATES if request.subject_id is None else (RequestState.IN_PROGRESS,)
         _require_state(request, *allowed, step=_("Abschließen"))
+        if request.kind == RequestKind.ERASURE and request.subject_id is not None:
+            # dsr_erase closes it with the result per entry; closing by hand would report an
+            # erasure that never ran. A request that cannot be met is refused with a reason.
+            raise ValidationError(_("Eine Anfrage auf Löschung zu einem Konto wird mit "
+                                    "„Löschung ausführen“ abgeschlossen, oder mit Begründung "
+                                    "abgelehnt."))
         request.state, request.outcome = RequestState.DONE, outcome
         request.closed_at = timezone.now()
         _save(request, ["state", "outcome", "closed_at"])

@@ -69,6 +69,11 @@ def export_download(request, pk: int):
     if not export_downloadable(request.user, export):
         raise Http404(_("Dieser Datenexport ist nicht (mehr) abrufbar."))
     person_export_download_record(actor=request.user, export=export, ip=client_ip(request))
+    return zip_response(export)
+
+
+def zip_response(export) -> FileResponse:
+    """The stored ZIP of an export (a person's or a customer's) as a private download."""
     response = FileResponse(export.file.open("rb"), as_attachment=True,
                             filename=export.file.name.rsplit("/", 1)[-1],
                             content_type="application/zip")

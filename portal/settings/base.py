@@ -330,6 +330,11 @@ PORTAL_CHANGE_NOTICE_WINDOWS = {
        (item.partition("=") for item in env_list("PORTAL_CHANGE_NOTICE_WINDOWS"))},
 }
 
+# --- Purge after the end of a contract (DOMAIN.md § 5) -----------------------------------------
+#: How long the operator's backups keep data: a purged customer's data is gone from the last
+#: backup this many days after the purge; the deletion certificate names that date.
+BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 30)
+
 # --- Device inventory imports ---------------------------------------------------------------
 DEVICE_IMPORT_MAX_BYTES = env_int("DEVICE_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 DEVICE_IMPORT_MAX_ROWS = env_int("DEVICE_IMPORT_MAX_ROWS", 100_000)

@@ -25,6 +25,21 @@ from tests.factories import make_person
 from tests.outbox import deliver_queued
 
 
+@pytest.fixture(autouse=True)
+def _contracts_own_mails_only():
+    """These tests count the e-mails and queries of contracts itself; the listeners of a
+    registered termination (gdpr's end-of-contract e-mail, tests/gdpr/test_contract_end.py)
+    are left out."""
+    from contracts.terminations import termination_listeners
+
+    listeners = list(termination_listeners)
+    for listener in listeners:
+        termination_listeners.unregister(listener.key)
+    yield
+    for listener in listeners:
+        termination_listeners.register(listener)
+
+
 @pytest.fixture
 def catalogue(db):
     from contracts.catalogue import plans_seed

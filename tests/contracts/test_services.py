@@ -246,7 +246,8 @@ def test_removing_after_the_end_is_refused(catalogue, customer, booker):
     with at(date(2026, 6, 1)):
         booking_remove(actor=booker, booking=booking)
     with at(date(2026, 7, 1)):
-        assert contracts_end_due() == {"bookings": 1, "contracts": 0}
+        # Its only booking ended, so the framework contract ends with it.
+        assert contracts_end_due() == {"bookings": 1, "contracts": 1}
         booking.refresh_from_db()
         assert booking.state == BookingState.ENDED
         before = snapshot()
@@ -476,6 +477,38 @@ def test_extraordinary_termination(world, catalogue, customer, booker):
     assert booking.state == BookingState.ENDING and booking.effective_end == date(2026, 6, 30)
     event = events("contract.terminated", contract).get()
     assert event.details == {"effective_end": "2026-06-30", "reason": "Zahlungsverzug"}
+
+
+def test_the_contract_ends_with_its_last_removed_booking(catalogue, customer, booker):
+    """Removing the last service is the cancellation (000 § 12.1): once that booking has ended
+    and nothing was booked again, the contract ends on its end and the purge date follows."""
+    first, second = book(booker, customer, catalogue["mc-standard"],
+                         [workstation(customer), workstation(customer)], date(2026, 3, 10))
+    with at(date(2026, 6, 1)):
+        booking_remove(actor=booker, booking=first)
+        booking_remove(actor=booker, booking=second)
+    contract = Contract.objects.get(customer=customer)
+    assert contract.status == ContractStatus.ACTIVE  # the removals can still be withdrawn
+    with at(date(2027, 3, 31)):
+        assert contracts_end_due() == {"bookings": 0, "contracts": 0}
+    with at(date(2027, 4, 1)):
+        assert contracts_end_due() == {"bookings": 2, "contracts": 1}
+        assert contracts_end_due() == {"bookings": 0, "contracts": 0}
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.ENDED
+    assert contract.effective_end == date(2027, 3, 31)
+    assert contract.purge_on == date(2027, 5, 27)  # end + 57 days
+    assert events("contract.ended", contract).count() == 1
+
+
+def test_a_contract_with_a_running_booking_does_not_end(catalogue, customer, booker):
+    first, second = book(booker, customer, catalogue["mc-standard"],
+                         [workstation(customer), workstation(customer)], date(2026, 3, 10))
+    with at(date(2026, 6, 1)):
+        booking_remove(actor=booker, booking=first)
+    with at(date(2027, 4, 1)):
+        assert contracts_end_due() == {"bookings": 1, "contracts": 0}
+    assert Contract.objects.get(customer=customer).status == ContractStatus.ACTIVE
 
 
 def test_contracts_end_due_is_idempotent(catalogue, customer, booker):

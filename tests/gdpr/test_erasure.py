@@ -133,3 +133,18 @@ def test_the_admin_step_shows_the_preview_and_erases_after_confirming(world, ver
                         requester_name="X", requester_email="x@example.org")
     assert client.get(reverse("admin:gdpr_datasubjectrequest_step",
                               args=[access.pk, "loeschen"])).status_code == 403
+
+
+def test_an_erasure_request_with_an_account_is_not_closed_by_hand(world, verified_client):
+    from gdpr.services.requests import dsr_close
+
+    member = world["people"]["customer_member"]
+    request = _erasure(world, member)
+    with pytest.raises(ValidationError, match="Löschung ausführen"):
+        dsr_close(actor=world["people"]["dpo"], request=request, outcome="erledigt")
+    request.refresh_from_db()
+    assert request.state == RequestState.IN_PROGRESS
+    page = verified_client(world["people"]["dpo"]).get(
+        reverse("admin:gdpr_datasubjectrequest_change", args=[request.pk]))
+    assert "schritt/loeschen/" in page.content.decode()
+    assert "schritt/abschliessen/" not in page.content.decode()

@@ -195,14 +195,16 @@ def test_a_failing_export_is_failed_with_the_message_and_leaves_no_file(world, m
 
 @pytest.mark.django_db
 def test_a_failure_after_storing_deletes_the_stored_file(world, monkeypatch):
-    original = export_services.audit_event_record
+    from gdpr.services import export_jobs
+
+    original = export_jobs.audit_event_record
 
     def refusing(**kwargs):
         if kwargs["action"] == "person_export.finished":
             raise RuntimeError("Datenbank weg")
         return original(**kwargs)
 
-    monkeypatch.setattr(export_services, "audit_event_record", refusing)
+    monkeypatch.setattr(export_jobs, "audit_event_record", refusing)
     export = _done(world)
     assert export.state == ExportState.FAILED and not export.file
     assert _files(export) == []

@@ -35,8 +35,9 @@ GROWTH = 4 * N  # measured again at N + 4N = 5N rows
 QUERY_BUDGET = {
     # 11 + 3 for the costs card (projection, devices without service, ending soon)
     # + 1 for the AVV banner (customer admins: the current version and their acceptance)
-    "dashboard": 15,
-    "team": 7,  # 6 + 1 for the AVV banner
+    # + 1 for the navigation entry "Vertragsende & Daten" (customer admins: does it end?)
+    "dashboard": 16,
+    "team": 8,  # 6 + 1 for the AVV banner + 1 for the contract-end navigation entry
     "portal.organisation": 11,
     "portal.membership": 11,
     "portal.user": 13,
@@ -65,6 +66,9 @@ QUERY_BUDGET = {
     "gdpr.datasubjectrequest": 11,
     "gdpr.legalhold": 11,
     "gdpr.deletioncertificate": 11,
+    "gdpr.customerexport": 10,
+    "gdpr.contractendmail": 10,
+    "gdpr.dataprovisionorder": 10,
 }
 
 
@@ -330,6 +334,34 @@ def _data_subject_requests(world, n):
             deadline=date(2026, 2, 5) if i % 2 else date(2099, 2, 5))
 
 
+def _customer_exports(world, n):
+    from gdpr.models import CustomerExport
+
+    for _i in range(n):
+        org = _customer_with_partner()
+        CustomerExport.objects.create(customer=org, requested_by=make_person(
+            Role.CUSTOMER_ADMIN, org, mfa=False), state="done")
+
+
+def _contract_end_mails(world, n):
+    from gdpr.models.contract_end import ContractEndMail
+
+    for _i in range(n):
+        ContractEndMail.objects.create(customer=_customer_with_partner(), kind="registered",
+                                       contract_end=date(2027, 3, 31), recipients=1)
+
+
+def _provision_orders(world, n):
+    from gdpr.models import DataProvisionOrder
+
+    for _i in range(n):
+        org = _customer_with_partner()
+        DataProvisionOrder.objects.create(
+            customer=org, ordered_by=make_person(Role.CUSTOMER_ADMIN, org, mfa=False),
+            ordered_on=date(2027, 2, 1), contract_end=date(2027, 3, 31),
+            wanted_by=date(2027, 3, 1), scope="Alles")
+
+
 def _legal_holds(world, n):
     """Active holds of distinct customers, each placed by a distinct DPO."""
     from gdpr.models import LegalHold
@@ -434,6 +466,13 @@ PAGES: dict[str, tuple[str, Callable[[], str], Callable, Callable]] = {
     "gdpr.deletioncertificate": ("provider_admin",
                                  lambda: _changelist("gdpr.deletioncertificate"),
                                  _deletion_certificates, _shown_changelist),
+    "gdpr.customerexport": ("provider_admin", lambda: _changelist("gdpr.customerexport"),
+                            _customer_exports, _shown_changelist),
+    "gdpr.contractendmail": ("provider_admin", lambda: _changelist("gdpr.contractendmail"),
+                             _contract_end_mails, _shown_changelist),
+    "gdpr.dataprovisionorder": ("provider_admin",
+                                lambda: _changelist("gdpr.dataprovisionorder"),
+                                _provision_orders, _shown_changelist),
 }
 
 

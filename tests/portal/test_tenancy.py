@@ -83,6 +83,8 @@ RECORD_MODELS = {"gdpr.processingrecord", "gdpr.processingreview"}
 REQUEST_MODELS = {"gdpr.datasubjectrequest"}
 #: Legal holds and deletion certificates: the DPO and the provider admin (reading).
 PURGE_MODELS = {"gdpr.legalhold", "gdpr.deletioncertificate"}
+#: Customer exports, end-of-contract e-mails, data provision orders: the provider's roles.
+CONTRACT_END_MODELS = {"gdpr.customerexport", "gdpr.contractendmail", "gdpr.dataprovisionorder"}
 #: Price changes of plans (provider roles) and the special termination rights they give.
 PRICE_MODELS = {"contracts.planpricechange", "contracts.specialterminationoffer"}
 #: Models without tenant scoping that roles outside the provider may still list: the catalogue.
@@ -94,12 +96,14 @@ if "orm" in settings.Q_CLUSTER:
 #: The admin changelists each staff person may open; every other registered model refuses.
 OPENABLE_CHANGELISTS = {
     "provider_admin": PORTAL_MODELS | DJANGO_Q_MODELS | DEVICE_MODELS | CONTRACT_MODELS
-    | GDPR_MODELS | RECORD_MODELS | PRICE_MODELS | REQUEST_MODELS | PURGE_MODELS,
+    | GDPR_MODELS | RECORD_MODELS | PRICE_MODELS | REQUEST_MODELS | PURGE_MODELS
+    | CONTRACT_END_MODELS,
     "provider_staff": {"portal.organisation", "portal.membership", "portal.user",
                        "portal.notification", "portal.document", "portal.changenotice"}
-    | DEVICE_MODELS | CONTRACT_MODELS | GDPR_MODELS | PRICE_MODELS | REQUEST_MODELS,
+    | DEVICE_MODELS | CONTRACT_MODELS | GDPR_MODELS | PRICE_MODELS | REQUEST_MODELS
+    | CONTRACT_END_MODELS,
     "dpo": PORTAL_MODELS | DEVICE_MODELS | CONTRACT_MODELS | GDPR_MODELS | RECORD_MODELS
-    | {"contracts.planpricechange"} | REQUEST_MODELS | PURGE_MODELS,
+    | {"contracts.planpricechange"} | REQUEST_MODELS | PURGE_MODELS | CONTRACT_END_MODELS,
     "partner_support": {"portal.organisation", "portal.membership", "portal.user",
                         "portal.changenotice", "gdpr.avvacceptance"}
     | DEVICE_MODELS | CONTRACT_MODELS,

@@ -1,7 +1,8 @@
 """``manage.py purge_due [--today YYYY-MM-DD] [--dry-run]``: the daily purge for operators
 (gdpr/services/purge.py). ``--today`` runs it as of another day (e.g. to catch up after an
-outage; a future day only with ``--dry-run``, to see what it will purge); ``--dry-run`` lists the due customers with their rows
-per registry entry and changes nothing. Exit status 1 when a customer's purge failed."""
+outage; a future day only with ``--dry-run``, to see what it will purge); ``--dry-run`` lists
+the due customers with their rows per registry entry and changes nothing. Exit status 1 when
+a customer's purge failed."""
 
 from __future__ import annotations
 
