@@ -64,7 +64,20 @@ STORE_ACTIONS = {
     "pseudonymised": gettext_lazy("pseudonymisiert"),
     "retained": gettext_lazy("aufbewahrt"),
     "cleared": gettext_lazy("geleert"),
+    "deleted_after_commit": gettext_lazy("nach dem Abschluss gelöscht"),
     "none": gettext_lazy("unverändert"),
+}
+#: Stores that are no model (gdpr/services/purge.py), and the models of other packages whose
+#: names have no German translation of their own.
+STORE_TITLES = {
+    "files": gettext_lazy("Gespeicherte Dateien (Dokumente, Exporte)"),
+    "cache": gettext_lazy("Anmeldedrosselung (Zwischenspeicher)"),
+    "otp_static.StaticToken": gettext_lazy("Backup-Codes"),
+    "otp_static.StaticDevice": gettext_lazy("Backup-Code-Geräte"),
+    "otp_totp.TOTPDevice": gettext_lazy("Authenticator-Apps (TOTP)"),
+    "account.EmailAddress": gettext_lazy("E-Mail-Adressen der Anmeldung"),
+    "account.EmailConfirmation": gettext_lazy("E-Mail-Bestätigungen"),
+    "admin.LogEntry": gettext_lazy("Änderungsprotokoll der Verwaltung"),
 }
 #: How ``deleted_ids_sha256`` is computed, in the PDF's words; it must say what
 #: ``portal.privacy.DeletionLedger`` does.
@@ -106,7 +119,9 @@ def store_title(store: str) -> tuple[str, str]:
     try:
         model = apps.get_model(store)
     except (LookupError, ValueError):
-        return store, ""
+        return str(STORE_TITLES.get(store, store)), ""
+    if store in STORE_TITLES:
+        return str(STORE_TITLES[store]), store
     return str(model._meta.verbose_name_plural), store
 
 

@@ -103,16 +103,22 @@ def provider_staff(event) -> list:
 
 
 def contract_end_context(notification) -> dict:
-    """The dates around the end (``portal.periods.purge_schedule``) and the page's link."""
+    """The dates around the end (``portal.periods.purge_schedule``), how many days are left
+    and whether a provision order is still possible, as of the day the mail was queued, and
+    the page's link."""
     from datetime import date
 
     from django.conf import settings
     from django.urls import reverse
+    from django.utils import timezone
 
     from portal.periods import purge_schedule
 
     end = date.fromisoformat(notification.context["contract_end"])
-    return {"schedule": purge_schedule(contract_end=end),
+    schedule = purge_schedule(contract_end=end)
+    queued = timezone.localdate(notification.created_at)
+    return {"schedule": schedule, "days_left": (end - queued).days,
+            "provision_open": queued <= schedule.provision_order_by,
             "customer_name": notification.customer.name if notification.customer else "",
             "page_url": settings.PORTAL_BASE_URL.rstrip("/") + reverse("gdpr:contract_end")}
 

@@ -74,10 +74,14 @@ def mails(subject_part: str) -> list:
     return [m for m in mail.outbox if subject_part in m.subject]
 
 
-def assert_dates(message, *, end, kept, purge, order_by):
+def assert_dates(message, *, end, kept, purge, order_by, order_open=True):
+    """The dates in the body; the provision order is offered until its deadline, after it the
+    mail says it had to be ordered by then."""
     body = message.body
+    order = (f"bis spätestens {order_by}" if order_open
+             else f"war bis zum {order_by} zu beauftragen")
     for text in (f"Vertragsende: {end}", f"aufbewahrt bis: {kept}",
-                 f"Löschung aller Daten am: {purge}", f"bis spätestens {order_by}",
+                 f"Löschung aller Daten am: {purge}", order,
                  "http://testserver" + PAGE if "testserver" in body else PAGE):
         assert text in body, (text, body)
 
@@ -122,7 +126,7 @@ def test_removing_the_last_booking_is_a_termination_and_a_new_end_mails_again(
     sent = mails(REGISTERED)
     assert len(sent) == 1
     assert_dates(sent[0], end="30.06.2026", kept="25.08.2026", purge="26.08.2026",
-                 order_by="31.05.2026")
+                 order_by="31.05.2026", order_open=False)
     # Withdrawn and removed again the same day: the same end, no second e-mail.
     with at(date(2026, 6, 1)), transaction.atomic():
         booking_withdraw_removal(actor=admin, booking=second)
@@ -155,7 +159,8 @@ def test_the_reminder_goes_on_the_day_once_and_never_after_the_end(world, catalo
     sent = mails(REMINDER)
     assert len(sent) == 1 and sent[0].to == [admin.email]
     assert_dates(sent[0], end="31.03.2027", kept="26.05.2027", purge="27.05.2027",
-                 order_by="01.03.2027")
+                 order_by="01.03.2027", order_open=False)
+    assert "in 28 Tagen endet der Vertrag von Kunde A" in sent[0].body
     assert ContractEndMail.objects.filter(kind=ContractEndMailKind.REMINDER).count() == 1
 
 
