@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -91,7 +92,8 @@ class DeletionCertificateAdmin(ReadOnlyAdmin):
             return gettext("Nichts wurde aufbewahrt.")
         body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
             (_store_cell(r), _dash(r.count), _dash(r.basis),
-             r.until.strftime("%d.%m.%Y") if hasattr(r.until, "strftime") else _dash(r.until))
+             date_format(r.until, "SHORT_DATE_FORMAT") if hasattr(r.until, "strftime")
+             else _dash(r.until))
             for r in rows))
         return format_html(
             '<table class="stacked"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'

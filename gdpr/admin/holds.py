@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -143,7 +144,7 @@ class LegalHoldAdmin(ServiceAddMixin, TenantScopedAdmin):
         if obj.is_active:
             return format_html('<span class="badge badge--warn">{}</span>', gettext("aktiv"))
         return gettext("aufgehoben am %(when)s") % {
-            "when": timezone.localtime(obj.released_at).strftime("%d.%m.%Y")}
+            "when": date_format(timezone.localtime(obj.released_at), "SHORT_DATE_FORMAT")}
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)

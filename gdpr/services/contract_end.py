@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from contracts.models import Contract
@@ -52,7 +53,8 @@ CUSTOMER_EXPORT = ExportKind(model=CustomerExport, task=CUSTOMER_EXPORT_TASK,
 
 
 def _day(day: date) -> str:
-    return day.strftime("%d.%m.%Y")
+    """A date in a message, in the reader's language (``SHORT_DATE_FORMAT``)."""
+    return date_format(day, "SHORT_DATE_FORMAT")
 
 
 def contract_end_of(customer: Organisation | None) -> PurgeSchedule | None:

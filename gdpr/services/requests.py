@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from gdpr.models.requests import (
@@ -54,7 +55,8 @@ REMINDERS = ((7, "reminded_7_days_at"), (1, "reminded_1_day_at"))
 
 
 def _day(day: date) -> str:
-    return day.strftime("%d.%m.%Y")
+    """A date in a message, in the reader's language (``SHORT_DATE_FORMAT``)."""
+    return date_format(day, "SHORT_DATE_FORMAT")
 
 
 def dsr_may_handle(actor) -> bool:
