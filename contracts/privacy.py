@@ -78,4 +78,13 @@ register(PrivacyEntry(
         "invoices; erasure clears who declared the termination.",
 ))
 
-exempt("contracts.BookingPrice", "a booking's dated net price: amounts and dates, no people")
+register(PrivacyEntry(
+    model="contracts.BookingPrice",
+    fields={},
+    person=lambda user: Q(pk__in=[]),
+    customer=lambda customer: Q(customer=customer),
+    erase=RETAIN, purge=RETAIN, retention=INVOICE_RETENTION, order=175,
+    why="A booking's dated net price: amounts and dates, no people. Registered so that it is "
+        "retained with its booking and deleted before it when the retention ends (it protects "
+        "the booking).",
+))

@@ -548,9 +548,14 @@ def _contracts_without_bookings_end(today: date) -> int:
     count = 0
     for contract_id, end in list(due.values_list("pk", "last_end")):
         with transaction.atomic():
+            # The eight weeks to take the data out count from the day the end is recognised at
+            # the latest: a contract whose last booking ended long ago (before this rule) is not
+            # purged the next night.
+            purge_on = max(purge_schedule(contract_end=end).purge_on,
+                           purge_schedule(contract_end=today - timedelta(days=1)).purge_on)
             moved = Contract.objects.filter(pk=contract_id, status=ContractStatus.ACTIVE).update(
-                status=ContractStatus.ENDED, effective_end=end,
-                purge_on=purge_schedule(contract_end=end).purge_on, updated_at=timezone.now())
+                status=ContractStatus.ENDED, effective_end=end, purge_on=purge_on,
+                updated_at=timezone.now())
             if moved:
                 contract = Contract.objects.select_related("customer").get(pk=contract_id)
                 sessions = _end_customer_sessions(contract.customer)

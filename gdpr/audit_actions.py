@@ -92,3 +92,10 @@ for code, label, details in (
     ("provision_order.done", _("Datenbereitstellung erledigt"), ()),
 ):
     audit_action_declare(code, label, details=details)
+
+for code, label, details in (
+    ("purge.held_records_purged", _("Nach Aufhebung einer Sperre gelöscht"),
+     ("model", "deleted", "pseudonymised", "retained", "files", "retention",
+      "deleted_ids_sha256")),
+):
+    audit_action_declare(code, label, details=details)

@@ -65,6 +65,7 @@ STORE_ACTIONS = {
     "retained": gettext_lazy("aufbewahrt"),
     "cleared": gettext_lazy("geleert"),
     "deleted_after_commit": gettext_lazy("nach dem Abschluss gelöscht"),
+    "held": gettext_lazy("gesperrte Datensätze unverändert (Legal Hold)"),
     "none": gettext_lazy("unverändert"),
 }
 #: Stores that are no model (gdpr/services/purge.py), and the models of other packages whose

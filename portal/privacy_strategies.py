@@ -129,8 +129,12 @@ def protected_condition(rows: QuerySet) -> Q:
     the protecting models, so an app need not import the app that protects its rows
     (contracts protect devices, devices may not import contracts)."""
     protected = Q(pk__in=[])
-    for relation in rows.model._meta.related_objects:
-        if relation.on_delete is models.PROTECT and not relation.many_to_many:
+    # Hidden reverse relations (related_name="+") protect as well; ``related_objects`` would
+    # leave them out, Django's deletion collector does not.
+    relations = [f for f in rows.model._meta.get_fields(include_hidden=True)
+                 if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one)]
+    for relation in relations:
+        if relation.on_delete is models.PROTECT:
             protected |= Q(pk__in=relation.related_model._base_manager.filter(
                 **{f"{relation.field.name}__in": rows}).values(relation.field.name))
     return protected

@@ -82,9 +82,12 @@ class DeletionCertificate(models.Model):
     customer = models.ForeignKey(
         "portal.Organisation", verbose_name=_("Kunde"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="deletion_certificates")
+    #: Not a constraint: the request (names the requester) is deleted when its own retention
+    #: ends, the insert-only certificate keeps its number in ``reference``.
     request = models.ForeignKey(
         "gdpr.DataSubjectRequest", verbose_name=_("Betroffenenanfrage"), null=True,
-        blank=True, on_delete=models.PROTECT, related_name="deletion_certificates")
+        blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="deletion_certificates")
     contract_end = models.DateField(_("Vertragsende"), null=True, blank=True)
     performed_at = models.DateTimeField(_("gelöscht am"))
     performed_by = models.CharField(

@@ -74,6 +74,16 @@ class Evidence:
         self.stores.append({"store": store, "kind": kind, "before": before, "after": after,
                             "action": action})
 
+    def mark_held(self, held: dict[str, int]) -> None:
+        """Rows a legal hold kept out: counted in ``before`` and ``after`` and named (no
+        reasons, no ids)."""
+        for store in self.stores:
+            count = held.get(store["store"], 0)
+            if count:
+                store["held"] = count
+                store["action"] = f"{store['action']}+held" if store["action"] != "none" \
+                    else "held"
+
 
 def evidence_from(outcomes: Iterable[Outcome], before: dict[str, int], *,
                   retention_start: date, today: date,

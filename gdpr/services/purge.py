@@ -13,6 +13,9 @@ A customer whose contract has ended is kept through end + 56 days and purged on 
    tombstone, ADR 0017), clear the login-throttle cache of its people;
 4. write the deletion certificate with its PDF.
 
+Records a legal hold kept out are purged by the same run once the hold is released
+(:func:`released_holds_purge`).
+
 Stored files are deleted after the commit and retried until the storage confirms
 (gdpr/services/pending_files.py). A failure anywhere rolls the customer back completely; the
 run goes on with the next customer and reports the failure.
@@ -40,8 +43,9 @@ from gdpr.services.deletion_evidence import (
 )
 from gdpr.services.pending_files import files_delete_after_commit
 from portal.models import Membership, Organisation
-from portal.privacy import deletion_ledger, purge_for_customer
+from portal.privacy import deletion_ledger, entries, purge_for_customer
 from portal.roles import OrganisationKind
+from portal.services.audit import audit_event_record
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +105,8 @@ class PurgeReport:
     held: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     planned: list[tuple[str, dict[str, int]]] = field(default_factory=list)
+    #: customers whose records a released legal hold had kept out, purged now
+    released: list[str] = field(default_factory=list)
 
 
 def customer_purge(*, customer_id: int, actor=None, today: date | None = None
@@ -120,23 +126,24 @@ def customer_purge(*, customer_id: int, actor=None, today: date | None = None
         if holds.whole:
             return "held"
         held = {label: set(ids) for label, ids in holds.records.items()}
-
-        def rows_of(entry):
-            rows = entry.rows_of_customer(customer)
-            return rows.exclude(pk__in=held[entry.model]) if entry.model in held else rows
-
         emails = list(Membership.objects.filter(organisation=customer)
                       .values_list("user__email", flat=True))
-        before = counts_before(rows_of)
+        before = counts_before(lambda entry: entry.rows_of_customer(customer))
+        held_counts = {entry.model: entry.rows_of_customer(customer)
+                       .filter(pk__in=held[entry.model]).count()
+                       for entry in entries if entry.model in held}
         files: list[str] = []
         with deletion_ledger() as ledger:
             outcomes = purge_for_customer(customer, actor=actor, held=held,
                                           files=_files_sink(files))
         cache_before, cache_after = _clear_cache(emails)
+        # Retention periods start at the purge day, not at the contract end: a final invoice or
+        # a request closed within the eight weeks must not lose a year (conservative).
         evidence = evidence_from(
-            outcomes, before, retention_start=contract.effective_end, today=today,
+            outcomes, before, retention_start=today, today=today,
             retained_until=lambda o: _document_until(customer)
             if o.model == "portal.Document" else None)
+        evidence.mark_held(held_counts)
         evidence.add_store("files", "files", len(files), 0, "deleted_after_commit")
         evidence.add_store("cache", "cache", cache_before, cache_after, "deleted")
         with translation.override(settings.LANGUAGE_CODE):
@@ -156,6 +163,48 @@ def _files_sink(collected: list[str]):
         collected.extend(paths)
         files_delete_after_commit(paths)
     return sink
+
+
+def released_holds_purge(*, actor=None) -> list[str]:
+    """Records a legal hold kept out of a purge are purged once the hold is released (and no
+    other active hold covers them): the same entry's purge strategy on exactly those rows, in
+    one transaction per hold, with one audit event (counts and the ledger's digest). Once per
+    hold: the event marks it done. Returns the references of the customers concerned."""
+    from gdpr.models import LegalHold
+    from portal.models import AuditEvent
+
+    done = set(AuditEvent.objects.filter(action="purge.held_records_purged",
+                                         target_type="gdpr.legalhold")
+               .values_list("target_id", flat=True))
+    released = (LegalHold.objects.filter(released_at__isnull=False,
+                                         customer__purged_at__isnull=False)
+                .exclude(model_label="").order_by("pk"))
+    purged: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for hold_id in released.values_list("pk", flat=True):
+        if str(hold_id) in done:
+            continue
+        with transaction.atomic():
+            hold = LegalHold.objects.select_related("customer").get(pk=hold_id)
+            customer = Organisation.objects.select_for_update().get(pk=hold.customer_id)
+            still = holds_for(customer)
+            if still.whole or hold.object_id in still.records.get(hold.model_label, ()):
+                continue  # another hold keeps the record; its own release catches up
+            entry = entries.get(hold.model_label)
+            rows = entry.rows_of_customer(customer).filter(pk=hold.object_id)
+            if not rows.exists() or (hold.model_label, hold.object_id) in seen:
+                continue  # gone already (e.g. with an earlier released hold on the same row)
+            seen.add((hold.model_label, hold.object_id))
+            with deletion_ledger() as ledger:
+                outcome = entry.purge(entry, rows, subject=customer, actor=actor)
+            files_delete_after_commit(list(outcome.files))
+            audit_event_record(actor=actor, action="purge.held_records_purged", target=hold,
+                               organisation=customer,
+                               details={"model": hold.model_label, **outcome.as_dict(),
+                                        "deleted_ids_sha256": ledger.sha256})
+            if customer_reference(customer) not in purged:
+                purged.append(customer_reference(customer))
+    return purged
 
 
 def purge_due(*, today: date | None = None, dry_run: bool = False, actor=None) -> PurgeReport:
@@ -182,4 +231,6 @@ def purge_due(*, today: date | None = None, dry_run: bool = False, actor=None) -
             report.held.append(reference)
         elif result is not None:
             report.purged.append(reference)
+    if not dry_run:
+        report.released = released_holds_purge(actor=actor)
     return report

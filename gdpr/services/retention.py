@@ -5,14 +5,17 @@ The purge's certificate lists per data store the retained rows and the day their
 (``retained[].until``). Once that day has passed, the rows of that store still held for the
 tombstone customer are deleted — in registry order (bookings before the devices and
 contracts they protect), in batches, except rows another retained row still protects, rows
-under a legal hold, and everything of a customer under a customer-wide hold. Documents carry
-their own ``retain_until``. The audit trail and the access log expire through their own jobs.
-Each deletion is one transaction per customer with one audit event (counts only); running
-the job twice deletes nothing twice.
+under a legal hold (and active holds themselves), and everything of a customer under a
+customer-wide hold; a chain of rows protecting each other within one store (an upgraded
+booking and its predecessor) goes in one run. Documents carry their own ``retain_until``.
+The audit trail and the access log expire through their own jobs.
+Each deletion is one transaction per customer with one audit event (counts only); one
+customer's failure is logged and the others go on; running the job twice deletes nothing twice.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from django.db import transaction
@@ -26,10 +29,23 @@ from portal.models import Organisation
 from portal.privacy import delete_in_batches, entries, protected_condition
 from portal.services.audit import audit_event_record
 
+log = logging.getLogger(__name__)
+
 
 def _expired_stores(certificate: DeletionCertificate, today: date) -> set[str]:
     return {item["store"] for item in certificate.retained
             if item["store"] not in OWN_EXPIRY and date.fromisoformat(item["until"]) < today}
+
+
+def _expirable(entry, customer: Organisation, holds, today: date):
+    rows = entry.rows_of_customer(customer)
+    if entry.model == "portal.Document":
+        rows = rows.filter(retain_until__lt=today)
+    if entry.model == "gdpr.LegalHold":
+        rows = rows.filter(released_at__isnull=False)  # an active hold is never deleted
+    if entry.model in holds.records:
+        rows = rows.exclude(pk__in=holds.records[entry.model])
+    return rows.exclude(protected_condition(rows))
 
 
 def _expire_for(customer: Organisation, stores: set[str], today: date) -> dict[str, int]:
@@ -40,17 +56,16 @@ def _expire_for(customer: Organisation, stores: set[str], today: date) -> dict[s
     for entry in entries:
         if entry.model not in stores:
             continue
-        rows = entry.rows_of_customer(customer)
-        if entry.model == "portal.Document":
-            rows = rows.filter(retain_until__lt=today)
-        if entry.model in holds.records:
-            rows = rows.exclude(pk__in=holds.records[entry.model])
-        rows = rows.exclude(protected_condition(rows))
-        if entry.files:
-            files_delete_after_commit(list(entry.files(rows)))
-        count = delete_in_batches(rows).get(entry.model, 0)
-        if count:
-            deleted[entry.model] = count
+        # A row another row of the same store protects (an upgraded booking's predecessor)
+        # becomes deletable once the protecting one is gone: repeat until nothing moves.
+        while True:
+            rows = _expirable(entry, customer, holds, today)
+            if entry.files:
+                files_delete_after_commit(list(entry.files(rows)))
+            count = delete_in_batches(rows).get(entry.model, 0)
+            if not count:
+                break
+            deleted[entry.model] = deleted.get(entry.model, 0) + count
     return deleted
 
 
@@ -66,12 +81,17 @@ def retained_records_expire(*, today: date | None = None) -> dict[str, dict[str,
         stores = _expired_stores(certificate, today)
         if not stores:
             continue
-        with transaction.atomic():
-            customer = Organisation.objects.select_for_update().get(pk=certificate.customer_id)
-            deleted = _expire_for(customer, stores, today)
-            if deleted:
-                audit_event_record(actor=None, action="purge.retention_ended", target=customer,
-                                   organisation=customer,
-                                   details={"deleted": deleted, "certificate": certificate.pk})
-                result[certificate.reference] = deleted
+        try:
+            with transaction.atomic():
+                customer = Organisation.objects.select_for_update().get(
+                    pk=certificate.customer_id)
+                deleted = _expire_for(customer, stores, today)
+                if deleted:
+                    audit_event_record(actor=None, action="purge.retention_ended",
+                                       target=customer, organisation=customer,
+                                       details={"deleted": deleted,
+                                                "certificate": certificate.pk})
+                    result[certificate.reference] = deleted
+        except Exception:  # noqa: BLE001 - one customer's failure must not stop the others
+            log.exception("retention end of %s failed", certificate.reference)
     return result

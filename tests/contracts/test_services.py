@@ -501,6 +501,20 @@ def test_the_contract_ends_with_its_last_removed_booking(catalogue, customer, bo
     assert events("contract.ended", contract).count() == 1
 
 
+def test_a_contract_whose_last_booking_ended_long_ago_keeps_eight_weeks_from_now(
+        catalogue, customer, booker):
+    [booking] = book(booker, customer, catalogue["mc-standard"], [workstation(customer)],
+                     date(2026, 3, 10))
+    with at(date(2026, 6, 1)):
+        booking_remove(actor=booker, booking=booking)
+    Booking.objects.filter(pk=booking.pk).update(state=BookingState.ENDED)  # before the rule
+    with at(date(2027, 9, 1)):
+        assert contracts_end_due() == {"bookings": 0, "contracts": 1}
+    contract = Contract.objects.get(customer=customer)
+    assert contract.effective_end == date(2027, 3, 31)
+    assert contract.purge_on == date(2027, 10, 27)  # 2027-08-31 + 57 days, not 2027-05-27
+
+
 def test_a_contract_with_a_running_booking_does_not_end(catalogue, customer, booker):
     first, second = book(booker, customer, catalogue["mc-standard"],
                          [workstation(customer), workstation(customer)], date(2026, 3, 10))

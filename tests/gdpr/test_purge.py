@@ -210,7 +210,30 @@ def test_a_held_record_stays_untouched(ended):
     kept = Device.objects.get(pk=free.pk)
     assert kept.notes == free.notes  # neither deleted nor cleared
     certificate = DeletionCertificate.objects.get()
-    assert {s["store"]: s for s in certificate.stores}["devices.Device"]["before"] == 1
+    devices = {s["store"]: s for s in certificate.stores}["devices.Device"]
+    assert (devices["before"], devices["after"], devices["held"]) == (2, 2, 1)
+    assert devices["action"] == "retained+held"
+
+
+def test_a_released_record_hold_is_purged_by_the_next_run(ended):
+    from gdpr.services.holds import legal_hold_place, legal_hold_release
+
+    dpo, free = ended["world"]["people"]["dpo"], ended["free"]
+    hold = legal_hold_place(actor=dpo, customer=ended["customer"], reason="Beweissicherung",
+                            model_label="devices.Device", object_id=str(free.pk))
+    _purge()
+    assert Device.objects.filter(pk=free.pk).exists()
+    second = legal_hold_place(actor=dpo, customer=ended["customer"], reason="zweites Verfahren",
+                              model_label="devices.Device", object_id=str(free.pk))
+    legal_hold_release(actor=dpo, hold=hold, reason="Verfahren beendet")
+    assert _purge(PURGE_ON + timedelta(days=1)).released == []  # the second hold still holds
+    assert Device.objects.filter(pk=free.pk).exists()
+    legal_hold_release(actor=dpo, hold=second, reason="auch beendet")
+    assert _purge(PURGE_ON + timedelta(days=2)).released == ["K-20001"]
+    assert not Device.objects.filter(pk=free.pk).exists()
+    event = AuditEvent.objects.get(action="purge.held_records_purged")  # one row, one event
+    assert event.details["deleted"] == 1 and len(event.details["deleted_ids_sha256"]) == 64
+    assert _purge(PURGE_ON + timedelta(days=3)).released == []  # once
 
 
 def test_a_failure_half_way_changes_nothing(
@@ -276,6 +299,62 @@ def test_retained_records_are_deleted_when_their_period_ends(ended):
     assert not Device.objects.filter(customer=customer).exists()
     assert retained_records_expire(today=date(2035, 1, 2)) == {}  # twice: nothing more
     assert AuditEvent.objects.filter(action="purge.retention_ended").count() == 1
+
+
+def test_the_retention_end_takes_dated_prices_upgrade_chains_and_released_holds(ended):
+    from contracts.models import BookingPrice
+    from gdpr.services.holds import legal_hold_place, legal_hold_release
+
+    customer, dpo = ended["customer"], ended["world"]["people"]["dpo"]
+    booking = Booking.objects.get(customer=customer)
+    successor = Booking.objects.create(**{
+        field.attname: getattr(booking, field.attname)
+        for field in Booking._meta.concrete_fields if field.attname not in ("id", "replaces_id")},
+        replaces=booking)  # an upgrade: the successor protects its predecessor
+    BookingPrice.objects.create(booking=successor, customer=customer,
+                                valid_from=date(2026, 6, 1), monthly_price="9.00",
+                                price_change=_price_change())
+    released = legal_hold_place(actor=dpo, customer=customer, reason="alt",
+                                model_label="devices.Device", object_id=str(ended["free"].pk))
+    legal_hold_release(actor=dpo, hold=released, reason="erledigt")
+    active = legal_hold_place(actor=dpo, customer=customer, reason="Rechtsstreit",
+                              model_label="contracts.Contract",
+                              object_id=str(Contract.objects.get(customer=customer).pk))
+    _purge()
+    result = retained_records_expire(today=date(2035, 1, 1))["K-20001"]
+    assert result["contracts.BookingPrice"] == 1 and result["contracts.Booking"] == 2
+    assert not Booking.objects.filter(customer=customer).exists()
+    assert Contract.objects.filter(customer=customer).exists()  # under the active hold
+    assert LegalHold.objects.filter(pk=active.pk).exists()  # an active hold is never deleted
+    assert result.get("gdpr.LegalHold") == 1  # the released one went (3 years)
+
+
+def _price_change():
+    from contracts.models import Plan, PlanPriceChange
+
+    return PlanPriceChange.objects.create(
+        plan=Plan.objects.get(code="mc-standard"), kind="increase", old_price="8.00",
+        new_price="9.00", effective_on=date(2026, 6, 1), announced_on=date(2026, 4, 1))
+
+
+def test_an_erased_persons_request_goes_when_its_retention_ends(ended):
+    from gdpr.models import DataSubjectRequest
+    from gdpr.services.erasure import dsr_erase
+    from gdpr.services.requests import dsr_create, dsr_identity_checked, dsr_start
+
+    dpo, member = ended["world"]["people"]["dpo"], ended["member"]
+    request = dsr_create(actor=dpo, kind="erasure", channel="email", received_on=END,
+                         requester_name=member.get_full_name(), requester_email=member.email)
+    dsr_identity_checked(actor=dpo, request=request, how="Rückruf")
+    dsr_start(actor=dpo, request=request)
+    dsr_erase(actor=dpo, request=request)
+    assert DeletionCertificate.objects.filter(request=request).exists()
+    _purge()
+    result = retained_records_expire(today=date(2030, 1, 1))  # 3 years from the end of 2026
+    assert result["K-20001"]["gdpr.DataSubjectRequest"] == 1
+    assert not DataSubjectRequest.objects.filter(pk=request.pk).exists()
+    certificate = DeletionCertificate.objects.get(kind="erasure")
+    assert certificate.reference == f"Betroffenenanfrage Nr. {request.pk}"
 
 
 def test_the_command_dry_run_changes_nothing(ended):
