@@ -135,6 +135,9 @@ register(PrivacyEntry(
     person=lambda user: Q(subject=user) | Q(requested_by=user),
     customer=lambda customer: Q(customer=customer),
     erase=DELETE, purge=DELETE, files=_export_files, order=905,
+    # A copy keyed to the person that expires on its own (gdpr.exports_expire): a hold of one
+    # row would not keep it; the hold of the whole customer does.
+    holdable=False,
     why="The ZIP holds a copy of everything about the person; it expires after 14 days and "
         "goes with the person or the customer, the stored file after the commit.",
 ))

@@ -18,6 +18,8 @@ An entry names its model (``"devices.Device"``) and:
   callable, or :data:`RETAIN` when a law requires keeping the rows (then ``retention`` says
   the legal basis, the standard period and the event that starts it, DIN 66398 style). The
   strategies live in portal/privacy_strategies.py and are re-exported here.
+- ``holdable``: whether a legal hold may name one of its rows (not where the strategies work
+  on the person or the trail instead of the rows; then only the whole customer is held).
 
 The drivers :func:`export_for_person`, :func:`erase_for_person` and :func:`purge_for_customer`
 iterate the entries; gdpr/ (issue 11) adds requests, jobs and deletion certificates on top.
@@ -143,6 +145,8 @@ class PrivacyEntry:
     not_personal: Mapping[str, str] = field(default_factory=dict)
     order: int = 100
     why: str = ""
+    #: A legal hold may name one row (see the module docstring; gdpr/services/holds.py).
+    holdable: bool = True
 
     def __post_init__(self) -> None:
         if RETAIN in (self.erase, self.purge) and self.retention is None:

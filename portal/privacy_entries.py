@@ -15,6 +15,10 @@ Decisions per entry, in short (each entry's ``why`` says more; docs/privacy.md l
 - Access log: on erasure the rows stay for their 90 days (the evidence of who accessed
   personal data, AVV TOM d) without IP address and browser; deleted with the customer at the
   purge.
+- Legal holds: none of these entries can be held record by record (``holdable=False``): their
+  strategies work on the person, the trail or the whole customer rather than on the rows they
+  are given, and the access log and the audit trail are deleted by their own jobs. A hold of
+  the whole customer keeps them all (gdpr/services/holds.py).
 """
 
 from __future__ import annotations
@@ -99,6 +103,7 @@ register(PrivacyEntry(
     erase=_account_pseudonymise,
     purge=_account_pseudonymise,
     order=900,
+    holdable=False,
     why="Pseudonymised, not deleted: retained bookings and the audit trail keep a valid "
         "reference that no longer names the person; the account cannot log in any more.",
 ))
@@ -112,6 +117,7 @@ register(PrivacyEntry(
     # Last: the purge finds the customer's people (their account, sessions, addresses,
     # second factors) through these memberships.
     erase=DELETE, purge=DELETE, order=1100,
+    holdable=False,
     why="The role in an organisation ends with the account.",
 ))
 
@@ -123,6 +129,7 @@ register(PrivacyEntry(
     person=lambda user: Q(user_id=user.pk),
     customer=lambda customer: Q(user_id__in=_member_ids(customer)),
     erase=DELETE, purge=DELETE, order=10,
+    holdable=False,
     why="Deleting the sessions logs the person out everywhere.",
 ))
 
@@ -211,6 +218,7 @@ register(PrivacyEntry(
     # Before portal.User (900): the names and addresses to redact are read from the accounts
     # (and the trail) before the accounts are pseudonymised.
     order=890,
+    holdable=False,
     why="The evidence of who changed what (ADR 0016): the events stay for their retention, "
         "the person does not. Erasure and purge give the person's events their account's "
         "pseudonym (geloescht-<id>@invalid.invalid) as actor and target, clear the IP "
@@ -231,6 +239,7 @@ register(PrivacyEntry(
     customer=lambda customer: Q(organisation=customer) | Q(user_id__in=_member_ids(customer)),
     erase=pseudonymise(lambda user: {"ip_address": None, "user_agent": ""}),
     purge=DELETE, retention=ACCESS_LOG_RETENTION, order=890,
+    holdable=False,
     why="On erasure the rows stay for their 90 days (who accessed personal data is the "
         "evidence the log exists for) but lose IP address and browser; the reference to the "
         "pseudonymised account stays. The daily purge_access_log job deletes them after "
@@ -259,6 +268,7 @@ register(PrivacyEntry(
     person=lambda user: Q(memberships__user=user),
     customer=lambda customer: Q(pk=customer.pk),
     erase=RETAIN, purge=_organisation_tombstone, retention=INVOICE_RETENTION, order=1000,
+    holdable=False,
     why="The company, not the person (a sole trader's name may identify one): master data of "
         "the invoices, kept on erasure. At the purge it becomes a tombstone (ADR 0017): the "
         "customer number stays so that retained records keep a valid reference.",
@@ -303,6 +313,7 @@ register(PrivacyEntry(
     customer=lambda customer: (Q(customer=customer)
                                | Q(recipient__memberships__organisation=customer)),
     erase=_notifications_erase, purge=DELETE, order=600,
+    holdable=False,
     why="The outbox keeps ids, not the text of an e-mail, so it is no copy of a business "
         "letter (§ 257 HGB): what was confirmed lives in the bookings, contracts and "
         "documents, each with its own retention, and the audit event notification.sent "
@@ -332,6 +343,7 @@ register(PrivacyEntry(
     customer=lambda customer: (Q(user__memberships__organisation=customer)
                                | _log_entries_about_people(_member_ids(customer))),
     erase=DELETE, purge=DELETE, order=700,
+    holdable=False,
     why="The Django admin's own history; every admin change is also in the audit trail "
         "(portal/admin/base.py), which is the record that is kept.",
 ))
@@ -343,6 +355,7 @@ register(PrivacyEntry(
     person=lambda user: Q(user=user),
     customer=lambda customer: members_of(customer, "user__memberships__organisation"),
     erase=DELETE, purge=DELETE, order=20,
+    holdable=False,
     why="allauth's copy of the login address; deleted (its confirmations go with it).",
 ))
 
@@ -354,6 +367,7 @@ register(PrivacyEntry(
     customer=lambda customer: members_of(
         customer, "email_address__user__memberships__organisation"),
     erase=DELETE, purge=DELETE, order=15,
+    holdable=False,
     why="Pending confirmations of an address; deleted.",
 ))
 
@@ -371,6 +385,7 @@ for _label, _secret, _why in (
         person=lambda user: Q(user=user),
         customer=lambda customer: members_of(customer, "user__memberships__organisation"),
         erase=DELETE, purge=DELETE, order=20,
+        holdable=False,
         why=_why,
     ))
 
@@ -389,6 +404,7 @@ register(PrivacyEntry(
     person=lambda user: Q(device__user=user),
     customer=lambda customer: members_of(customer, "device__user__memberships__organisation"),
     erase=DELETE, purge=DELETE, order=15,
+    holdable=False,
     why="Backup codes of the person's second factor; deleted.",
 ))
 

@@ -9,6 +9,8 @@ registries"). Core iterates them and never names an app; each app fills them fro
 - :data:`demo_seeders`: demo data of an app, run by ``seed_demo`` after the demo people exist.
 - :data:`navigation`: the entries of the main navigation.
 - :data:`banners`: notes shown on top of every portal page (e.g. a contract to accept).
+- :data:`deletion_holds`: organisations whose data the core's deletion jobs must keep for now
+  (e.g. a legal hold).
 """
 
 from __future__ import annotations
@@ -214,6 +216,33 @@ def banners_for(request) -> list[dict]:
         if data is not None:
             shown.append({"key": banner.key, **data})
     return shown
+
+
+# --- deletion holds -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeletionHold:
+    """``held_organisations()`` returns the ids of the organisations none of whose rows may be
+    deleted now (an iterable or a ``values_list`` queryset, one query). The core's own
+    deletion jobs (the audit trail's retention, the access log) ask through
+    :func:`held_organisation_ids` and keep those organisations' expired rows: the core cannot
+    know about legal holds (gdpr/ registers them), and a job that ignored them would delete
+    what a data-protection decision keeps."""
+
+    key: str
+    held_organisations: Callable[[], Any]
+
+
+deletion_holds: Registry[DeletionHold] = Registry(
+    "deletion_holds", key=lambda h: h.key, order=lambda h: h.key)
+
+
+def held_organisation_ids() -> set[int]:
+    """The ids of the organisations any registered hold keeps (one query per hold)."""
+    held: set[int] = set()
+    for hold in deletion_holds:
+        held.update(hold.held_organisations())
+    return held
 
 
 def autodiscover() -> None:

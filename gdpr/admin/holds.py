@@ -39,9 +39,10 @@ _TEXT = forms.Textarea(attrs={"rows": 4})
 
 
 def _store_choices() -> list[tuple[str, str]]:
-    """The registry entries that have rows of a customer, by their German plural name."""
+    """The registry entries that have rows of a customer and can be held row by row
+    (``holdable``), by their German plural name."""
     choices = [(entry.model, f"{entry.model_class._meta.verbose_name_plural} ({entry.model})")
-               for entry in entries if entry.customer is not None]
+               for entry in entries if entry.customer is not None and entry.holdable]
     return [("", _("– alle Daten des Kunden –")), *sorted(choices, key=lambda c: c[1].lower())]
 
 

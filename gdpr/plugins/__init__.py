@@ -8,6 +8,7 @@ from gdpr.plugins import (  # noqa: F401
     documents,
     dpo,
     exports,
+    holds,
     notices,
     purge,
     records,

@@ -3,11 +3,14 @@ carried out over the privacy registry (``portal.privacy.erase_for_person``: per 
 pseudonymise or retain with its legal basis) and closed with the result per entry.
 
 Refused while the person is the last active administrator of a customer whose contract still
-runs: someone must hold the contract (the customer names another administrator first). The
-erased account is pseudonymised and can no longer log in; the request itself is kept as the
-evidence (gdpr/privacy.py) and names the person only as the requester did. Each erasure writes
-a deletion certificate (gdpr/services/deletion_evidence.py) with the counts per data store and
-no personal data.
+runs: someone must hold the contract (the customer names another administrator first). Refused
+too while a customer of the person is under a legal hold of all its data (Art. 17 Abs. 3 lit. e
+DSGVO, kept for legal claims by the DPO's decision, gdpr/services/holds.py): erasing the person
+would change the held rows (references to them, their events in the audit trail). The erased
+account is pseudonymised and can no longer log in; the request itself is kept as the evidence
+(gdpr/privacy.py) and names the person only as the requester did. Each erasure writes a
+deletion certificate (gdpr/services/deletion_evidence.py) with the counts per data store and no
+personal data.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from contracts.selectors import customers_with_running_contract
 from gdpr.models import CertificateKind, DataSubjectRequest, RequestKind, RequestState
+from gdpr.selectors.holds import customers_held
 from gdpr.services.deletion_evidence import (
     certificate_build,
     counts_before,
@@ -35,7 +39,14 @@ from portal.services.audit import audit_event_record
 
 
 def erasure_refusal(person) -> str | None:
-    """Why ``person`` cannot be erased now, or ``None``."""
+    """Why ``person`` cannot be erased now, or ``None``: a customer of theirs is under a legal
+    hold of all its data, or they are its last administrator while its contract runs."""
+    held = (Membership.objects.filter(user=person, organisation_id__in=customers_held())
+            .select_related("organisation").order_by("organisation__name").first())
+    if held is not None:
+        return _("Für %(customer)s besteht eine Aufbewahrungssperre (Legal Hold); die Löschung "
+                 "ist bis zu ihrer Aufhebung ausgesetzt (Art. 17 Abs. 3 lit. e DSGVO).") % {
+            "customer": held.organisation.name}
     memberships = Membership.objects.filter(user=person, role=Role.CUSTOMER_ADMIN,
                                             organisation__in=customers_with_running_contract())
     for membership in memberships.select_related("organisation"):

@@ -10,6 +10,14 @@ Decisions:
   one row: a model of the privacy registry (``portal.privacy.entries``) and the id of a row
   that registry entry counts among the customer's rows — the same rows the purge would touch,
   so a hold never names something the purge does not know or a row of another customer.
+* **Not every entry can be held row by row.** Where an entry's strategies work on the person
+  or the whole trail rather than on the rows given (the organisation's tombstone, accounts,
+  memberships, sessions, second factors, the audit trail, the access log, the outbox), or
+  where a core job deletes the rows on its own, a record hold would be ignored or half
+  applied (a held organisation left the purge unfinished for good). Those entries say
+  ``holdable=False`` and only a hold of the whole customer keeps them; the add form offers
+  holdable entries only. A stored record hold on such an entry (from before) counts as a
+  hold of the whole customer (gdpr/selectors/holds.py): when in doubt, keep.
 * **Reasons, both ways.** Placing and releasing each need a reason (the model's constraints
   say so too); the reasons stay on the hold as evidence with the deletion certificate. The
   audit events carry the scope, not the reasons (free text may name people).
@@ -44,8 +52,8 @@ def _require_dpo(actor, message: str) -> None:
 
 
 def legal_hold_require_record(customer: Organisation, model_label: str, object_id: str) -> None:
-    """Refuse a record hold whose record is not a registry entry's row of ``customer`` (a
-    whole-customer hold names neither model nor id)."""
+    """Refuse a record hold whose record is not a registry entry's row of ``customer``, or
+    whose entry is not ``holdable`` (a whole-customer hold names neither model nor id)."""
     if not model_label and not object_id:
         return
     if not model_label:
@@ -59,6 +67,10 @@ def legal_hold_require_record(customer: Organisation, model_label: str, object_i
             "„%(label)s“ ist kein Datenbestand des Datenschutz-Registers.") % {
             "label": model_label}})
     entry = entries.get(model_label)
+    if not entry.holdable:
+        raise ValidationError({"model_label": _(
+            "Für diesen Datenbestand kann keine einzelne Sperre angeordnet werden; sperren Sie "
+            "den ganzen Kunden.")})
     try:
         found = entry.rows_of_customer(customer).filter(pk=object_id).exists()
     except (ValueError, ValidationError):  # not an id of that model (e.g. text for a number)

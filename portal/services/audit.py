@@ -13,6 +13,7 @@ from django.utils import timezone
 from portal.audit_actions import audit_action_check
 from portal.audit_retention import audit_expired_before
 from portal.models import AccessLogEntry, AuditEvent, Organisation, User
+from portal.registries import held_organisation_ids
 from portal.tenancy import membership_of
 
 SYSTEM = "system"
@@ -135,15 +136,28 @@ def access_log_record(
     )
 
 
+def _held_apart(expired: models.QuerySet) -> tuple[models.QuerySet, int]:
+    """``expired`` without the rows of organisations a deletion hold keeps (e.g. a legal hold
+    of the whole customer, registered by gdpr/ in portal.registries.deletion_holds), and how
+    many rows it keeps for that reason. Rows of no organisation are never held."""
+    held = held_organisation_ids()
+    if not held:
+        return expired, 0
+    return (expired.exclude(organisation_id__in=held),
+            expired.filter(organisation_id__in=held).count())
+
+
 def access_log_purge(*, actor: User | None, now=None) -> int:
-    """Delete access-log entries older than ``ACCESS_LOG_RETENTION_DAYS``; idempotent."""
+    """Delete access-log entries older than ``ACCESS_LOG_RETENTION_DAYS``, except those of a
+    held organisation (the event counts them as ``held``); idempotent."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.ACCESS_LOG_RETENTION_DAYS)
     with transaction.atomic():
-        deleted, _ = AccessLogEntry.objects.filter(created_at__lt=cutoff).delete()
+        expired, held = _held_apart(AccessLogEntry.objects.filter(created_at__lt=cutoff))
+        deleted, _ = expired.delete()
         audit_event_record(
             actor=actor, action="access_log.purged",
             details={"deleted": deleted, "cutoff": cutoff.isoformat(),
-                     "retention_days": settings.ACCESS_LOG_RETENTION_DAYS},
+                     "retention_days": settings.ACCESS_LOG_RETENTION_DAYS, "held": held},
         )
     return deleted
 
@@ -151,14 +165,16 @@ def access_log_purge(*, actor: User | None, now=None) -> int:
 def audit_trail_purge(*, actor: User | None, today=None, batch_size: int = 1000) -> int:
     """Delete audit events past their retention (``PORTAL_AUDIT_RETENTION_YEARS`` after the
     end of their calendar year, portal/audit_retention.py) in batches, and record the count
-    as one event; idempotent (a second run the same day deletes nothing). One transaction:
-    the deletion and the event that records it commit together (ADR 0003)."""
+    as one event; idempotent (a second run the same day deletes nothing). The events of a
+    held organisation stay until the hold ends (the event counts them as ``held``). One
+    transaction: the deletion and the event that records it commit together (ADR 0003)."""
     cutoff = audit_expired_before(today)
     with transaction.atomic():
-        deleted = AuditEvent.objects.all().purge_expired(before=cutoff, batch_size=batch_size)
+        events, held = _held_apart(AuditEvent.objects.filter(created_at__lt=cutoff))
+        deleted = events.purge_expired(before=cutoff, batch_size=batch_size)
         audit_event_record(
             actor=actor, action="audit.purged",
             details={"deleted": deleted, "cutoff": cutoff.isoformat(),
-                     "retention_years": settings.PORTAL_AUDIT_RETENTION_YEARS},
+                     "retention_years": settings.PORTAL_AUDIT_RETENTION_YEARS, "held": held},
         )
     return deleted

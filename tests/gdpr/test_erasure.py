@@ -148,3 +148,54 @@ def test_an_erasure_request_with_an_account_is_not_closed_by_hand(world, verifie
         reverse("admin:gdpr_datasubjectrequest_change", args=[request.pk]))
     assert "schritt/loeschen/" in page.content.decode()
     assert "schritt/abschliessen/" not in page.content.decode()
+
+
+def _hold(world, customer, **record):
+    from django.db import transaction
+
+    from gdpr.services.holds import legal_hold_place
+
+    with transaction.atomic():
+        return legal_hold_place(actor=world["people"]["dpo"], customer=customer,
+                                reason="Rechtsstreit", **record)
+
+
+HELD = ("Für Kunde A besteht eine Aufbewahrungssperre (Legal Hold); die Löschung ist bis zu "
+        "ihrer Aufhebung ausgesetzt (Art. 17 Abs. 3 lit. e DSGVO).")
+
+
+def test_a_person_of_a_customer_under_a_legal_hold_is_not_erased(world, verified_client):
+    from django.db import transaction
+
+    from gdpr.services.holds import legal_hold_release
+
+    dpo, member = world["people"]["dpo"], world["people"]["customer_member"]
+    hold = _hold(world, world["orgs"]["customer_a"])
+    request = _erasure(world, member)
+    with pytest.raises(ValidationError) as exc:
+        dsr_erase(actor=dpo, request=request)
+    assert exc.value.messages == [HELD]
+    member.refresh_from_db()
+    request.refresh_from_db()
+    assert member.is_active and request.state == RequestState.IN_PROGRESS
+    assert not AuditEvent.objects.filter(action="privacy.person_erased").exists()
+    # The admin's step page says why before anyone confirms.
+    url = reverse("admin:gdpr_datasubjectrequest_step", args=[request.pk, "loeschen"])
+    client = verified_client(dpo)
+    assert HELD in client.get(url).text
+    assert client.post(url, {"confirm": "on"}).status_code == 200
+    member.refresh_from_db()
+    assert member.is_active
+    # Released, the erasure goes ahead.
+    with transaction.atomic():
+        legal_hold_release(actor=dpo, hold=hold, reason="Verfahren beendet")
+    assert dsr_erase(actor=dpo, request=request).state == RequestState.DONE
+
+
+def test_a_hold_of_another_customer_or_of_one_record_does_not_stop_the_erasure(world):
+    customer = world["orgs"]["customer_a"]
+    _hold(world, world["orgs"]["customer_b"])
+    _hold(world, customer, model_label="devices.Device",
+          object_id=str(DeviceFactory(customer=customer).pk))
+    request = _erasure(world, world["people"]["customer_member"])
+    assert dsr_erase(actor=world["people"]["dpo"], request=request).state == RequestState.DONE

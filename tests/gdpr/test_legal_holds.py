@@ -4,6 +4,8 @@ list, the add form ("Sperre anordnen") and the release page work over the servic
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -12,13 +14,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gdpr.models import LegalHold
-from gdpr.selectors.holds import holds_for
+from gdpr.selectors.holds import customers_held, holds_for
 from gdpr.services.holds import legal_hold_place, legal_hold_release
+from gdpr.services.purge import purge_due
+from portal import registries
 from portal.models import AuditEvent
+from portal.privacy import entries
 from portal.roles import Role
 from tests.factories import DeviceFactory, OrganisationFactory, make_person
+from tests.gdpr import test_purge
 
 pytestmark = pytest.mark.django_db
+
+#: The customer whose contract ended, due for the purge on PURGE_ON (tests/gdpr/test_purge.py).
+ended = test_purge.ended
+PURGE_ON = test_purge.PURGE_ON
 
 
 def _place(actor, customer, reason="Rechtsstreit Az. 3 O 12/27", **record):
@@ -249,3 +259,100 @@ def test_holds_of_a_purged_customer_are_the_dpos_only(world, verified_client):
 def test_a_customer_admin_has_no_admin_for_holds(world):
     person = make_person(Role.CUSTOMER_ADMIN, world["orgs"]["customer_a"])
     assert not person.has_perm("gdpr.view_legalhold")
+
+
+# --- what can be held row by row (review findings 4, 5) -------------------------------------
+
+#: Entries whose strategies work on the person, the trail or the whole customer rather than on
+#: the rows given, or whose rows a job deletes on its own: only a whole-customer hold keeps them.
+NOT_HOLDABLE = {
+    "portal.Organisation", "portal.User", "portal.Membership", "portal.AuditEvent",
+    "portal.AccessLogEntry", "portal.PersonSession", "portal.Notification", "admin.LogEntry",
+    "account.EmailAddress", "account.EmailConfirmation", "otp_totp.TOTPDevice",
+    "otp_static.StaticDevice", "otp_static.StaticToken", "gdpr.PersonExport",
+}
+
+
+def test_person_and_trail_entries_are_not_holdable_row_by_row():
+    assert {entry.model for entry in entries if not entry.holdable} == NOT_HOLDABLE
+    assert entries.get("devices.Device").holdable
+
+
+@pytest.mark.parametrize("label", sorted(NOT_HOLDABLE))
+def test_a_record_hold_on_an_entry_that_is_not_holdable_is_refused(world, label):
+    customer = world["orgs"]["customer_a"]
+    own = {"portal.Organisation": customer.pk,
+           "portal.User": world["people"]["customer_admin"].pk}
+    with pytest.raises(ValidationError) as exc:
+        _place(world["people"]["dpo"], customer, model_label=label,
+               object_id=str(own.get(label, 1)))
+    assert "model_label" in exc.value.error_dict
+    assert exc.value.messages == [
+        "Für diesen Datenbestand kann keine einzelne Sperre angeordnet werden; sperren Sie den "
+        "ganzen Kunden."]
+    assert not LegalHold.objects.exists()
+    # The whole customer can be held.
+    assert _place(world["people"]["dpo"], customer).is_active
+
+
+def test_the_add_form_offers_holdable_entries_only(world, verified_client):
+    customer = world["orgs"]["customer_a"]
+    client = verified_client(world["people"]["dpo"])
+    url = reverse("admin:gdpr_legalhold_add")
+    form = client.get(url).text
+    assert "(devices.Device)" in form
+    for label in NOT_HOLDABLE:
+        assert f'value="{label}"' not in form, label
+    refused = client.post(url, {"customer": customer.pk, "model_label": "portal.Organisation",
+                                "object_id": str(customer.pk), "reason": "Rechtsstreit"})
+    assert refused.status_code == 200 and not LegalHold.objects.exists()
+
+
+def _stored_record_hold(world, label, object_id):
+    """A record hold as one could be placed before the entry was marked not holdable."""
+    return LegalHold.objects.create(customer=world["orgs"]["customer_a"], model_label=label,
+                                    object_id=str(object_id), reason="Rechtsstreit",
+                                    placed_by=world["people"]["dpo"])
+
+
+@pytest.mark.parametrize("label", ["portal.Organisation", "portal.User", "devices.Gadget"])
+def test_a_stored_record_hold_that_cannot_be_applied_holds_the_whole_customer(world, label):
+    customer = world["orgs"]["customer_a"]
+    _stored_record_hold(world, label, customer.pk)
+    holds = holds_for(customer)
+    assert holds.whole and holds.records == {}
+    assert set(customers_held()) == {customer.pk}
+
+
+def test_customers_held_are_those_of_active_whole_holds(world):
+    dpo, customer_a, customer_b = (world["people"]["dpo"], world["orgs"]["customer_a"],
+                                   world["orgs"]["customer_b"])
+    device = DeviceFactory(customer=customer_a)
+    _place(dpo, customer_a, model_label="devices.Device", object_id=str(device.pk))
+    released = _place(dpo, customer_b)
+    _release(dpo, released)
+    assert set(customers_held()) == set()
+    _place(dpo, customer_b)
+    _place(dpo, customer_b)  # two matters, one customer
+    with CaptureQueriesContext(connection) as queries:
+        assert list(customers_held()) == [customer_b.pk]
+    assert len(queries.captured_queries) == 1
+    # The core's deletion jobs ask through their registry (gdpr/plugins/holds.py).
+    assert "gdpr.legal_holds" in registries.deletion_holds
+    assert registries.held_organisation_ids() == {customer_b.pk}
+
+
+def test_a_stored_hold_of_the_organisation_pauses_the_purge_instead_of_breaking_it(ended):
+    """Review finding 4: the tombstone was skipped, purged_at stayed empty and the next run
+    failed on the certificate; now the purge waits for the hold like for a whole one."""
+    from gdpr.models import DeletionCertificate
+    from portal.models import Organisation
+
+    customer = ended["customer"]
+    _stored_record_hold(ended["world"], "portal.Organisation", customer.pk)
+    for day in (PURGE_ON, PURGE_ON + timedelta(days=1)):
+        report = purge_due(today=day)
+        assert report.held == ["K-20001"] and report.purged == []
+    customer = Organisation.objects.get(pk=customer.pk)
+    assert customer.name == "Kunde A" and customer.purged_at is None
+    assert not DeletionCertificate.objects.exists()

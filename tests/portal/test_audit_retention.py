@@ -22,9 +22,9 @@ pytestmark = pytest.mark.django_db
 BERLIN = timezone.get_default_timezone()
 
 
-def _event_at(when: datetime, action: str = "auth.login") -> AuditEvent:
+def _event_at(when: datetime, action: str = "auth.login", organisation=None) -> AuditEvent:
     with transaction.atomic():
-        event = audit_event_record(actor=None, action=action)
+        event = audit_event_record(actor=None, action=action, organisation=organisation)
     # Back-dating is no service: the test writes around the refusal, like a row from the past.
     AuditEvent._base_manager.filter(pk=event.pk).update(created_at=when)
     return event
@@ -70,7 +70,7 @@ def test_the_job_is_idempotent_and_records_each_run(trail):
     first = runs[0]
     assert (first.actor, first.actor_label, first.organisation) == (None, "system", None)
     assert first.details == {"deleted": 2, "cutoff": _berlin(2024, 1, 1).isoformat(),
-                             "retention_years": 3}
+                             "retention_years": 3, "held": 0}
 
 
 def test_the_cutoff_agrees_with_the_registry_retention(trail):
@@ -125,3 +125,78 @@ def test_outside_the_job_deleting_stays_refused(trail):
         AuditEvent.objects.filter(pk=trail["mid_2024"].pk).delete()
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.get(pk=trail["mid_2024"].pk).delete()
+
+
+# --- legal holds (review finding 8a) ----------------------------------------------------------
+
+
+def _hold(world, customer, **record):
+    from gdpr.services.holds import legal_hold_place
+
+    with transaction.atomic():
+        return legal_hold_place(actor=world["people"]["dpo"], customer=customer,
+                                reason="Rechtsstreit", **record)
+
+
+def _release(world, hold):
+    from gdpr.services.holds import legal_hold_release
+
+    with transaction.atomic():
+        legal_hold_release(actor=world["people"]["dpo"], hold=hold, reason="Verfahren beendet")
+
+
+def test_expired_events_of_a_held_customer_stay_until_the_hold_is_released(world):
+    held, other = world["orgs"]["customer_a"], world["orgs"]["customer_b"]
+    old = _berlin(2020, 5, 1, 12, 0)
+    kept = [_event_at(old, organisation=held) for _i in range(2)]
+    gone = [_event_at(old, organisation=other), _event_at(old)]
+    hold = _hold(world, held)
+    assert audit_trail_purge(actor=None, today=date(2027, 1, 1)) == 2
+    left = set(AuditEvent.objects.values_list("pk", flat=True))
+    assert {event.pk for event in kept} <= left and not {event.pk for event in gone} & left
+    run = AuditEvent.objects.get(action="audit.purged")
+    assert (run.details["deleted"], run.details["held"]) == (2, 2)
+
+    _release(world, hold)
+    assert audit_trail_purge(actor=None, today=date(2027, 1, 1)) == 2
+    assert not AuditEvent.objects.filter(pk__in=[event.pk for event in kept]).exists()
+
+
+def test_a_record_hold_keeps_no_events(world):
+    from tests.factories import DeviceFactory
+
+    customer = world["orgs"]["customer_a"]
+    device = DeviceFactory(customer=customer)
+    _hold(world, customer, model_label="devices.Device", object_id=str(device.pk))
+    event = _event_at(_berlin(2020, 5, 1, 12, 0), organisation=customer)
+    assert audit_trail_purge(actor=None, today=date(2027, 1, 1)) == 1
+    assert not AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_expired_access_log_entries_of_a_held_customer_stay(world, settings):
+    from portal.models import AccessLogEntry
+    from portal.services.audit import access_log_purge
+
+    held, other = world["orgs"]["customer_a"], world["orgs"]["customer_b"]
+    user = world["people"]["customer_admin"]
+
+    def entry(organisation, age_days):
+        row = AccessLogEntry.objects.create(user=user, organisation=organisation, method="GET",
+                                            path="/", view_name="x", status_code=200)
+        AccessLogEntry.objects.filter(pk=row.pk).update(
+            created_at=timezone.now() - timedelta(days=age_days))
+        return row.pk
+
+    days = settings.ACCESS_LOG_RETENTION_DAYS
+    expired_held, recent_held = entry(held, days + 5), entry(held, 1)
+    entry(other, days + 5), entry(None, days + 5)  # expired, not held: deleted
+    hold = _hold(world, held)
+    assert access_log_purge(actor=None) == 2
+    left = set(AccessLogEntry.objects.values_list("pk", flat=True))
+    assert left == {expired_held, recent_held}
+    run = AuditEvent.objects.get(action="access_log.purged")
+    assert (run.details["deleted"], run.details["held"]) == (2, 1)
+
+    _release(world, hold)
+    assert tasks.purge_access_log() == 1
+    assert set(AccessLogEntry.objects.values_list("pk", flat=True)) == {recent_held}

@@ -56,7 +56,9 @@ def _entry(entry: PrivacyEntry) -> list[str]:
     lines += [f"- Erase for a person: {strategy_label(entry.erase)}",
               f"- Purge for a customer: {strategy_label(entry.purge)}"
               + ("" if entry.customer else " (no rows of a customer)"),
-              f"- Retention: {_retention(entry)}"]
+              f"- Retention: {_retention(entry)}",
+              "- Legal hold on single records: "
+              + ("yes" if entry.holdable and entry.customer else "no")]
     if entry.files:
         lines.append("- Stored files: deleted with their rows, after the commit")
     return lines + [""]
