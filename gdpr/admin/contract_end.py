@@ -6,6 +6,7 @@ confirmation page, audited)."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import BooleanField, Value
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -13,10 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from gdpr.models import CustomerExport, DataProvisionOrder
 from gdpr.models.contract_end import ContractEndMail, ProvisionState
 from gdpr.services.contract_end import (
+    CUSTOMER_EXPORT_ROLES,
     PROVISION_HANDLER_ROLES,
-    customer_export_downloadable,
     provision_order_done,
 )
+from gdpr.services.export_jobs import export_valid
 from portal.admin.base import ReadOnlyAdmin, TenantScopedAdmin, run_service_action
 from portal.tenancy import role_of
 
@@ -36,14 +38,16 @@ class CustomerExportAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Datei"))
     def download(self, obj):
-        if not customer_export_downloadable(self._user, obj):
+        if not (obj.viewer_downloads and export_valid(obj)):  # = customer_export_downloadable
             return "–"
         return format_html('<a href="{}">{}</a>', reverse("gdpr:customer_export_download",
                                                           args=[obj.pk]), _("ZIP"))
 
     def get_queryset(self, request):
-        self._user = request.user  # the download column asks who looks
-        return super().get_queryset(request)
+        """Whether the viewer may download, on each row: the admin instance is shared by all
+        requests (threads), so who looks is never kept on it."""
+        return super().get_queryset(request).annotate(viewer_downloads=Value(
+            role_of(request.user) in CUSTOMER_EXPORT_ROLES, output_field=BooleanField()))
 
 
 @admin.register(ContractEndMail)

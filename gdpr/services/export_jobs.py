@@ -5,6 +5,12 @@ nothing, a finished export is never built again), progress, storing the finished
 SHA-256, size and expiry (a failed export keeps no half file), failing a lost export, whether
 a file may still be downloaded, and the daily deletion of expired files (the rows stay).
 
+Finishing and failing are conditional updates of a row still waiting or running, never a
+``save()``: a purge or erasure may delete the row while its ZIP is being built, and a save
+would insert it again with a fresh file of the deleted data. Every stored file that has no row
+to go with (any more) goes through ``pending_files.files_delete_after_commit``, which retries
+until the storage confirms the deletion.
+
 Each kind names its model, task, audit prefix and progress fields in an :class:`ExportKind`;
 the audit codes are ``<prefix>.finished``, ``.failed``, ``.downloaded`` and ``.expired``.
 """
@@ -21,11 +27,11 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.utils import timezone
 
 from gdpr.models.requests import ExportState
+from gdpr.services.pending_files import files_delete_after_commit
 from portal.services.audit import audit_event_record
 
 logger = logging.getLogger(__name__)
@@ -73,19 +79,25 @@ def export_progress(kind: ExportKind, export_id: int, done: int) -> None:
     kind.model.objects.filter(pk=export_id).update(**{kind.done_field: done})
 
 
-def export_fail(kind: ExportKind, export, error: str) -> None:
+def export_fail(kind: ExportKind, export, error: str) -> bool:
+    """Fail ``export`` if it is still waiting or running; ``False`` (and nothing recorded)
+    when it was finished, failed or deleted meanwhile."""
     with transaction.atomic():
-        kind.model.objects.filter(pk=export.pk).update(
+        failed = kind.model.objects.filter(pk=export.pk, state__in=PENDING_STATES).update(
             state=ExportState.FAILED, error=error[:2000], file="", finished_at=timezone.now())
-        audit_event_record(actor=None, action=f"{kind.audit_prefix}.failed", target=export,
-                           organisation=export.customer, details={"error": error[:200]})
+        if failed:
+            audit_event_record(actor=None, action=f"{kind.audit_prefix}.failed",
+                               target=export, organisation=export.customer,
+                               details={"error": error[:200]})
+    return bool(failed)
 
 
 def export_build(kind: ExportKind, export_id: int, *, total: int,
                  write: Callable[[Any, IO[bytes], Callable[[int], None]], str],
                  related: tuple[str, ...] = ("customer",)):
     """The job: claim, build, store and finish one export; ``None`` when another worker has
-    it or it is not waiting (done, failed). ``write(export, out, progress)`` writes the ZIP to
+    it or it is not waiting (done, failed), or when its row was deleted or failed while it
+    ran (the new file is deleted again). ``write(export, out, progress)`` writes the ZIP to
     ``out``, calls ``progress(done)`` after each part and returns the file name. On an error
     the export is failed with the message and no file is kept."""
     claimed = kind.model.objects.filter(pk=export_id, state=ExportState.QUEUED).update(
@@ -102,23 +114,25 @@ def export_build(kind: ExportKind, export_id: int, *, total: int,
             export.file.save(name, File(out, name=name), save=False)
         stored = export.file.name
         with transaction.atomic():
-            export.state = ExportState.DONE
-            setattr(export, kind.done_field, total)
-            setattr(export, kind.total_field, total)
-            export.sha256, export.size = sha256, size
-            export.finished_at = now
-            export.expires_at = now + timedelta(days=EXPORT_VALID_DAYS)
+            finished = {"state": ExportState.DONE, kind.done_field: total,
+                        kind.total_field: total, "sha256": sha256, "size": size,
+                        "finished_at": now, "expires_at": now + timedelta(days=EXPORT_VALID_DAYS)}
+            for field, value in finished.items():
+                setattr(export, field, value)
             export.full_clean(exclude=("requested_by",))  # may be gone (erased) meanwhile
-            export.save()
+            if not kind.model.objects.filter(pk=export_id, state=ExportState.RUNNING).update(
+                    file=stored, **finished):
+                files_delete_after_commit([stored])  # deleted (purged) or failed as lost
+                return None
             audit_event_record(actor=None, action=f"{kind.audit_prefix}.finished",
                                target=export, organisation=export.customer,
                                details={kind.count_detail: total, "size": size,
                                         "sha256": sha256})
     except Exception as exc:
         logger.exception("%s %s failed", kind.audit_prefix, export_id)
-        if stored:
-            default_storage.delete(stored)
-        export_fail(kind, export, f"{type(exc).__name__}: {exc}")
+        files_delete_after_commit([stored])
+        if not export_fail(kind, export, f"{type(exc).__name__}: {exc}"):
+            return None
         return kind.model.objects.get(pk=export_id)
     return export
 
@@ -149,8 +163,9 @@ def export_download_record(kind: ExportKind, *, actor, export, ip: str | None = 
 
 
 def exports_expire(kind: ExportKind, *, now=None) -> int:
-    """Delete the files of expired exports after the commit; the row stays (done, without
-    file). Returns how many files were deleted."""
+    """Clear the files of expired exports and delete them after the commit, retried until the
+    storage confirms (``files_delete_after_commit``); the row stays (done, without file).
+    Returns how many exports expired."""
     now = now or timezone.now()
     count = 0
     expired = kind.model.objects.filter(expires_at__lte=now).exclude(file="")
@@ -160,10 +175,9 @@ def exports_expire(kind: ExportKind, *, now=None) -> int:
                       .filter(pk=export_id, expires_at__lte=now).exclude(file="").first())
             if export is None:
                 continue
-            path = export.file.name
             kind.model.objects.filter(pk=export.pk).update(file="")
             audit_event_record(actor=None, action=f"{kind.audit_prefix}.expired",
                                target=export, organisation=export.customer, details={})
-            transaction.on_commit(lambda path=path: default_storage.delete(path))
+            files_delete_after_commit([export.file.name])
             count += 1
     return count

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,14 +26,14 @@ from gdpr.services.contract_end import (
     provision_order_create,
     provision_order_refusal,
 )
-from gdpr.services.export_jobs import EXPORT_VALID_DAYS, PENDING_STATES
-from gdpr.views.exports import zip_response
+from gdpr.services.export_jobs import EXPORT_VALID_DAYS
+from gdpr.views.exports import export_download_response, export_requested, exports_shown
 from portal.admin.base import service_refusal_on_form
 from portal.http import client_ip
 from portal.roles import Role
 from portal.tenancy import membership_of
 
-#: How many exports and orders the page lists.
+#: How many provision orders the page lists (and exports, ``exports.SHOWN``).
 SHOWN = 5
 
 
@@ -51,16 +51,14 @@ def _messages(exc: Exception) -> str:
 
 def _page(request, customer, form: ProvisionOrderForm, *, status: int = 200):
     user = request.user
-    exports = list(CustomerExport.objects.visible_to(user).filter(customer=customer)
-                   .order_by("-created_at", "-pk")[:SHOWN])
-    for export in exports:
-        export.downloadable = customer_export_downloadable(user, export)
+    exports, refresh = exports_shown(
+        CustomerExport.objects.visible_to(user).filter(customer=customer), user,
+        customer_export_downloadable)
     orders = list(DataProvisionOrder.objects.visible_to(user).filter(customer=customer)
                   .order_by("-ordered_on", "-pk")[:SHOWN])
     return render(request, "gdpr/portal/contract_end.html", {
         "customer": customer, "schedule": contract_end_of(customer), "exports": exports,
-        "refresh": any(e.state in PENDING_STATES for e in exports),
-        "valid_days": EXPORT_VALID_DAYS, "orders": orders, "form": form,
+        "refresh": refresh, "valid_days": EXPORT_VALID_DAYS, "orders": orders, "form": form,
         "order_refusal": provision_order_refusal(customer, today=timezone.localdate()),
     }, status=status)
 
@@ -92,26 +90,16 @@ def contract_end(request):
 @require_POST
 def contract_end_export(request):
     customer = _customer(request)
-    try:
-        customer_export_start(actor=request.user, customer=customer, ip=client_ip(request))
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _messages(exc))
-    else:
-        messages.success(request, _("Ihre Daten werden zusammengestellt. Sobald die Datei "
-                                    "fertig ist, können Sie sie hier herunterladen."))
-    return redirect(reverse("gdpr:contract_end"))
+    return export_requested(
+        request, lambda: customer_export_start(actor=request.user, customer=customer,
+                                               ip=client_ip(request)),
+        page="gdpr:contract_end")
 
 
 @login_required
 @require_GET
 def customer_export_download(request, pk: int):
-    """404 alike for another tenant's export, a role that may not, unfinished or expired."""
-    export = get_object_or_404(CustomerExport.objects.visible_to(request.user)
-                               .select_related("customer"), pk=pk)
-    if not customer_export_downloadable(request.user, export):
-        raise Http404(_("Dieser Datenexport ist nicht (mehr) abrufbar."))
-    customer_export_download_record(actor=request.user, export=export, ip=client_ip(request))
-    return zip_response(export)
-
-
-
+    """For the customer's admins and the provider (``customer_export_downloadable``)."""
+    return export_download_response(request, CustomerExport.objects.all(), pk,
+                                    downloadable=customer_export_downloadable,
+                                    record=customer_export_download_record)

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import InMemoryStorage, default_storage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -23,10 +23,12 @@ from contracts.catalogue import plans_seed
 from contracts.services import booking_create
 from gdpr import tasks
 from gdpr.customer_export import PARTS, TABLES
-from gdpr.models import CustomerExport
+from gdpr.models import CustomerExport, PendingFileDeletion
 from gdpr.models.requests import ExportState
 from gdpr.services import contract_end as services
 from gdpr.services.contract_end import customer_export_build, customer_export_start
+from gdpr.services.export_jobs import export_fail
+from gdpr.services.pending_files import pending_files_delete
 from portal.documents.models import Document
 from portal.models import AuditEvent
 from tests.factories import DeviceFactory
@@ -203,3 +205,103 @@ def test_the_page_starts_the_export_and_offers_the_download(world, customer, dat
     customer_export_build(export_id=export.pk)
     body = client.get(reverse("gdpr:contract_end")).content.decode()
     assert reverse("gdpr:customer_export_download", args=[export.pk]) in body
+
+
+def _expired(export) -> None:
+    CustomerExport.objects.filter(pk=export.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_a_failing_storage_keeps_the_deletion_pending_and_the_other_exports_expire(
+        world, customer, data, django_capture_on_commit_callbacks, monkeypatch):
+    """The file of an expired export is personal data: a storage error after the commit
+    leaves a pending deletion the hourly job retries, and stops no other expiry."""
+    exports = [_built(world, customer), _built(world, customer)]
+    paths = sorted(export.file.name for export in exports)
+    for export in exports:
+        _expired(export)
+
+    def refuse(storage, path):
+        raise OSError("Speicher nicht erreichbar")
+
+    monkeypatch.setattr(InMemoryStorage, "delete", refuse)  # default_storage.delete
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.exports_expire() == 2
+    assert not CustomerExport.objects.exclude(file="").exists()
+    pending = PendingFileDeletion.objects.order_by("path")
+    assert [row.path for row in pending] == paths
+    assert all(row.attempts == 1 and "nicht erreichbar" in row.last_error for row in pending)
+    assert AuditEvent.objects.filter(action="customer_export.expired").count() == 2
+    monkeypatch.undo()
+    assert pending_files_delete() == {"deleted": 2, "pending": 0}  # the hourly retry
+    assert not any(default_storage.exists(path) for path in paths)
+
+
+def _deleted_meanwhile(export_id: int) -> None:
+    """What a purge does to the row while its ZIP is built."""
+    CustomerExport.objects.filter(pk=export_id).delete()
+
+
+def _failed_meanwhile(export_id: int) -> None:
+    """What the next start does to an export it takes for lost."""
+    export_fail(services.CUSTOMER_EXPORT, CustomerExport.objects.get(pk=export_id), "verloren")
+
+
+@pytest.mark.parametrize(("meanwhile", "left"), [(_deleted_meanwhile, []),
+                                                  (_failed_meanwhile, [ExportState.FAILED])])
+def test_an_export_gone_while_it_is_built_is_not_brought_back(
+        world, customer, data, monkeypatch, django_capture_on_commit_callbacks, meanwhile,
+        left):
+    """A finished build never saves the row: a purged customer's export would be inserted
+    again, with a fresh ZIP of the deleted data. The new file is deleted after the commit."""
+    archive = services.customer_archive
+
+    def purged_while_writing(organisation, out, **kwargs):
+        archive(organisation, out, **kwargs)
+        meanwhile(CustomerExport.objects.get().pk)
+
+    monkeypatch.setattr(services, "customer_archive", purged_while_writing)
+    with transaction.atomic():
+        export = customer_export_start(actor=world["people"]["customer_admin"],
+                                       customer=customer)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert customer_export_build(export_id=export.pk) is None
+    assert list(CustomerExport.objects.values_list("state", flat=True)) == left
+    assert not CustomerExport.objects.exclude(file="").exists()
+    stored = PendingFileDeletion.objects.get().path
+    assert stored.endswith(".zip") and default_storage.exists(stored)
+    for callback in callbacks:
+        callback()
+    assert not default_storage.exists(stored) and not PendingFileDeletion.objects.exists()
+    assert not AuditEvent.objects.filter(action="customer_export.finished").exists()
+
+
+def test_an_export_purged_while_its_build_fails_is_not_brought_back(world, customer, data,
+                                                                   monkeypatch):
+    def purged_then_broken(organisation, out, **kwargs):
+        _deleted_meanwhile(CustomerExport.objects.get().pk)
+        raise RuntimeError("Datenbank weg")
+
+    monkeypatch.setattr(services, "customer_archive", purged_then_broken)
+    with transaction.atomic():
+        export = customer_export_start(actor=world["people"]["customer_admin"],
+                                       customer=customer)
+    assert customer_export_build(export_id=export.pk) is None
+    assert not CustomerExport.objects.exists()
+    assert not AuditEvent.objects.filter(action="customer_export.failed").exists()
+
+
+def test_the_admin_offers_the_download_to_whoever_looks(world, customer, data,
+                                                         verified_client):
+    """Who looks is asked per request (annotated), never kept on the shared admin."""
+    from django.contrib import admin as django_admin
+
+    export = _built(world, customer)
+    link = reverse("gdpr:customer_export_download", args=[export.pk])
+    changelist = reverse("admin:gdpr_customerexport_changelist")
+    response = verified_client(world["people"]["provider_admin"]).get(changelist)
+    assert response.status_code == 200 and link in response.content.decode()
+    assert not hasattr(django_admin.site._registry[CustomerExport], "_user")
+    _expired(export)
+    response = verified_client(world["people"]["provider_admin"]).get(changelist)
+    assert link not in response.content.decode()

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gdpr import tasks
-from gdpr.models import DataSubjectRequest, ExportState, PersonExport
+from gdpr.models import DataSubjectRequest, ExportState, PendingFileDeletion, PersonExport
 from gdpr.services import exports as export_services
 from gdpr.services.exports import (
     EXPORT_VALID_DAYS,
@@ -194,7 +194,9 @@ def test_a_failing_export_is_failed_with_the_message_and_leaves_no_file(world, m
 
 
 @pytest.mark.django_db
-def test_a_failure_after_storing_deletes_the_stored_file(world, monkeypatch):
+def test_a_failure_after_storing_deletes_the_stored_file(world, monkeypatch,
+                                                        django_capture_on_commit_callbacks):
+    """After the commit, through the retried pending deletion (``files_delete_after_commit``)."""
     from gdpr.services import export_jobs
 
     original = export_jobs.audit_event_record
@@ -205,9 +207,10 @@ def test_a_failure_after_storing_deletes_the_stored_file(world, monkeypatch):
         return original(**kwargs)
 
     monkeypatch.setattr(export_jobs, "audit_event_record", refusing)
-    export = _done(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        export = _done(world)
     assert export.state == ExportState.FAILED and not export.file
-    assert _files(export) == []
+    assert _files(export) == [] and not PendingFileDeletion.objects.exists()
 
 
 # --- download ----------------------------------------------------------------------------------
