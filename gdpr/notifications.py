@@ -104,14 +104,17 @@ def provider_staff(event) -> list:
 
 def contract_end_context(notification) -> dict:
     """The dates around the end (``portal.periods.purge_schedule``), how many days are left
-    and whether a provision order is still possible, as of the day the mail was queued, and
-    the page's link."""
+    and whether a provision order is still possible, as of the day the mail was queued, the
+    page's link, and whether the end came from removing the last booking (the contract then
+    ends with it unless something is booked again, ``contracts_end_due``: not a "cancelled
+    contract")."""
     from datetime import date
 
     from django.conf import settings
     from django.urls import reverse
     from django.utils import timezone
 
+    from contracts.terminations import TerminationWay
     from portal.periods import purge_schedule
 
     end = date.fromisoformat(notification.context["contract_end"])
@@ -120,6 +123,8 @@ def contract_end_context(notification) -> dict:
     return {"schedule": schedule, "days_left": (end - queued).days,
             "provision_open": queued <= schedule.provision_order_by,
             "customer_name": notification.customer.name if notification.customer else "",
+            "last_booking_removed": (notification.context.get("way")
+                                     == TerminationWay.LAST_BOOKING_REMOVED),
             "page_url": settings.PORTAL_BASE_URL.rstrip("/") + reverse("gdpr:contract_end")}
 
 

@@ -22,7 +22,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from contracts.models import Contract
-from contracts.terminations import Termination, registered_end_for, registered_ends
+from contracts.terminations import (
+    Termination,
+    TerminationWay,
+    registered_end_for,
+    registered_ends,
+)
 from gdpr.customer_export import PARTS, customer_archive
 from gdpr.models import CustomerExport, DataProvisionOrder
 from gdpr.models.contract_end import ContractEndMail, ContractEndMailKind, ProvisionState
@@ -67,17 +72,21 @@ def contract_end_of(customer: Organisation | None) -> PurgeSchedule | None:
 
 # --- the e-mails ----------------------------------------------------------------------------
 
-def _mail_once(*, customer: Organisation, kind: str, end: date,
-               actor: User | None = None) -> ContractEndMail | None:
+def _mail_once(*, customer: Organisation, kind: str, end: date, actor: User | None = None,
+               way: TerminationWay | None = None) -> ContractEndMail | None:
     """Record and queue one e-mail to the customer's admins; ``None`` when it was sent
-    before (or another worker sends it right now)."""
+    before (or another worker sends it right now). ``way`` is how the termination was
+    registered: the mail words a removed last booking otherwise than a cancelled contract."""
     try:
         with transaction.atomic():
             mail = ContractEndMail.objects.create(customer=customer, kind=kind, contract_end=end)
     except IntegrityError:
         return None
+    context = {"contract_end": end.isoformat()}
+    if way is not None:
+        context["way"] = str(way)
     rows = notify(event=f"contract_end.{kind}", actor=actor, customer=customer,
-                  context={"contract_end": end.isoformat()})
+                  context=context)
     mail.recipients = len(rows)
     mail.save(update_fields=["recipients"])
     audit_event_record(actor=actor, action="contract_end.mailed", target=mail,
@@ -93,7 +102,7 @@ def contract_end_registered(termination: Termination) -> ContractEndMail | None:
     for a provision order."""
     return _mail_once(customer=termination.contract.customer,
                       kind=ContractEndMailKind.REGISTERED, end=termination.end,
-                      actor=termination.actor)
+                      actor=termination.actor, way=termination.way)
 
 
 def contract_end_reminders_send(*, today: date | None = None) -> int:

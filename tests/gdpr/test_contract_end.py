@@ -144,6 +144,34 @@ def test_removing_the_last_booking_is_a_termination_and_a_new_end_mails_again(
         date(2026, 6, 30), date(2026, 7, 31)]
 
 
+def _html(message) -> str:
+    (html, mimetype), = message.alternatives
+    assert mimetype == "text/html"
+    return html
+
+
+def test_the_mail_says_how_the_end_came_about(world, catalogue, customer, admin):
+    """A removed last booking is no cancelled contract: the mail says the contract ends with
+    that booking unless something is booked again or the removal withdrawn (text and HTML)."""
+    (booking,) = book(admin, customer, catalogue["av"])
+    with at(date(2026, 6, 1)), transaction.atomic():
+        booking_remove(actor=admin, booking=booking)
+    removed = (f"Sie haben die letzte gebuchte Leistung von {customer.name} gekündigt. Damit "
+               "endet Ihr Vertrag am 30.06.2026, wenn Sie bis dahin nichts neu buchen oder die "
+               "Kündigung zurücknehmen.")
+    cancelled_text = f"die Kündigung des Vertrags von {customer.name} ist erfasst."
+    (sent,) = mails(REGISTERED)
+    for part in (sent.body, _html(sent)):
+        assert removed in part and cancelled_text not in part, part
+    other = world["orgs"]["customer_b"]
+    other_admin = world["people"]["customer_admin_b"]
+    cancelled(other_admin, other, catalogue)
+    (sent,) = [m for m in mails(REGISTERED) if m.to == [other_admin.email]]
+    for part in (sent.body, _html(sent)):
+        assert f"die Kündigung des Vertrags von {other.name} ist erfasst." in part, part
+        assert "letzte gebuchte Leistung" not in part
+
+
 # --- the reminder 28 days before the end -------------------------------------------------------
 
 def test_the_reminder_goes_on_the_day_once_and_never_after_the_end(world, catalogue, customer,
