@@ -173,8 +173,9 @@ class LegalHoldAdmin(ServiceAddMixin, TenantScopedAdmin):
                 service_refusal_on_form(form, exc)
             else:
                 self.message_user(request, gettext(
-                    "Die Aufbewahrungssperre ist aufgehoben; die Löschung holt nach, was sie "
-                    "angehalten hat."), messages.SUCCESS)
+                    "Die Aufbewahrungssperre ist aufgehoben; der nächste tägliche Löschlauf "
+                    "holt nach, was sie angehalten hat, sofern keine andere Sperre dieselben "
+                    "Daten hält."), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:gdpr_legalhold_change",
                                                     args=[hold.pk]))
         return TemplateResponse(request, "admin/gdpr/legalhold/release.html", {

@@ -190,7 +190,9 @@ def released_holds_purge(*, actor=None) -> list[str]:
             still = holds_for(customer)
             if still.whole or hold.object_id in still.records.get(hold.model_label, ()):
                 continue  # another hold keeps the record; its own release catches up
-            entry = entries.get(hold.model_label)
+            entry = entries.get(hold.model_label) if hold.model_label in entries else None
+            if entry is None or not entry.holdable:
+                continue  # an old hold on a store that cannot be held alone: it held it all
             rows = entry.rows_of_customer(customer).filter(pk=hold.object_id)
             if not rows.exists() or (hold.model_label, hold.object_id) in seen:
                 continue  # gone already (e.g. with an earlier released hold on the same row)
