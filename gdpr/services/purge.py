@@ -29,6 +29,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -54,11 +55,15 @@ _ADDRESS_KEYED_LIMITS = ("login_failed_address", "reset_password", "reset_passwo
                          "confirm_email", "change_email")
 
 
-def due_customers(today: date):
-    """Customers whose purge day has come and that are not purged yet."""
-    return (Organisation.objects.filter(kind=OrganisationKind.CUSTOMER, purged_at__isnull=True,
-                                        contract__status=ContractStatus.ENDED,
-                                        contract__purge_on__lte=today)
+def due_customers(today: date, *, ending_too: bool = False):
+    """Customers whose purge day has come and that are not purged yet. ``ending_too`` (a dry
+    run for a later day): also contracts that will have ended by then (the daily
+    ``contracts.end_due`` moves them to "ended" first)."""
+    ended = Q(contract__status=ContractStatus.ENDED)
+    if ending_too:
+        ended |= Q(contract__status=ContractStatus.ENDING, contract__effective_end__lt=today)
+    return (Organisation.objects.filter(ended, kind=OrganisationKind.CUSTOMER,
+                                        purged_at__isnull=True, contract__purge_on__lte=today)
             .order_by("pk"))
 
 
@@ -214,7 +219,7 @@ def purge_due(*, today: date | None = None, dry_run: bool = False, actor=None) -
     lists them with the rows per registry entry and changes nothing."""
     today = today or timezone.localdate()
     report = PurgeReport()
-    for customer in list(due_customers(today)):
+    for customer in list(due_customers(today, ending_too=dry_run)):
         reference = customer_reference(customer)
         if dry_run:
             if holds_for(customer).whole:

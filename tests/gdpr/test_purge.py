@@ -368,6 +368,14 @@ def test_the_command_dry_run_changes_nothing(ended):
     assert "1 purged, 0 held, 0 failed" in out.getvalue()
 
 
+def test_a_dry_run_for_a_later_day_lists_contracts_ending_before_it(ended):
+    Contract.objects.filter(customer=ended["customer"]).update(status=ContractStatus.ENDING)
+    out = StringIO()
+    call_command("purge_due", "--today", PURGE_ON.isoformat(), "--dry-run", stdout=out)
+    assert "would purge K-20001" in out.getvalue()
+    assert purge_due(today=PURGE_ON).purged == []  # a real run purges only ended contracts
+
+
 def test_the_command_refuses_a_future_day_and_a_bad_date(ended):
     with pytest.raises(CommandError, match="future"):
         call_command("purge_due", "--today", "2999-01-01")
