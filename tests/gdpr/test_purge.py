@@ -141,8 +141,13 @@ def test_the_certificate_records_every_store_and_no_personal_data(ended):
     assert "§ 147" in retained["contracts.Booking"]["basis"]
     assert certificate.deleted_rows >= 5 and len(certificate.deleted_ids_sha256) == 64
     assert certificate.rule_version.startswith("2026-12/")
+    from pypdf import PdfReader
+
+    pdf = "".join(page.extract_text() for page in
+                  PdfReader(certificate.document.file.open()).pages)
+    assert "Löschprotokoll" in pdf and "K-20001" in pdf
     text = repr((certificate.stores, certificate.retained, certificate.reference,
-                 certificate.method, certificate.performed_by))
+                 certificate.method, certificate.performed_by)) + pdf
     for needle in identifiers:
         assert needle not in text
     # No audit event of the customer keeps a person's address, name or IP.
