@@ -297,6 +297,6 @@ class DataSubjectRequestAdmin(ServiceAddMixin, TenantScopedAdmin):
             "dsr": dsr,
             "form": form,
             **({"erasure_preview": erasure_preview(dsr.subject),
-                "erasure_refusal": erasure_refusal(dsr.subject)}
+                "erasure_refusal": erasure_refusal(dsr.subject, customer=dsr.customer)}
                if step.slug == "loeschen" and dsr.subject_id else {}),
         })

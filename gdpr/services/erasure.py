@@ -38,15 +38,20 @@ from portal.roles import Role
 from portal.services.audit import audit_event_record
 
 
-def erasure_refusal(person) -> str | None:
-    """Why ``person`` cannot be erased now, or ``None``: a customer of theirs is under a legal
-    hold of all its data, or they are its last administrator while its contract runs."""
+def erasure_refusal(person, *, customer=None) -> str | None:
+    """Why ``person`` cannot be erased now, or ``None``: a customer of theirs (or the request's
+    ``customer``, which a former member no longer belongs to) is under a legal hold of all its
+    data, or they are its last administrator while its contract runs."""
     held = (Membership.objects.filter(user=person, organisation_id__in=customers_held())
             .select_related("organisation").order_by("organisation__name").first())
-    if held is not None:
+    held_customer = held.organisation if held is not None else None
+    if held_customer is None and customer is not None and customers_held().filter(
+            customer_id=customer.pk).exists():
+        held_customer = customer
+    if held_customer is not None:
         return _("Für %(customer)s besteht eine Aufbewahrungssperre (Legal Hold); die Löschung "
                  "ist bis zu ihrer Aufhebung ausgesetzt (Art. 17 Abs. 3 lit. e DSGVO).") % {
-            "customer": held.organisation.name}
+            "customer": held_customer.name}
     memberships = Membership.objects.filter(user=person, role=Role.CUSTOMER_ADMIN,
                                             organisation__in=customers_with_running_contract())
     for membership in memberships.select_related("organisation"):
@@ -122,7 +127,7 @@ def dsr_erase(*, actor, request: DataSubjectRequest) -> DataSubjectRequest:
         if person is None:
             raise ValidationError(_("Zu dieser Anfrage gehört kein Konto; schließen Sie sie "
                                     "mit dem Ergebnis ab, dass keine Daten vorliegen."))
-        refusal = erasure_refusal(person)
+        refusal = erasure_refusal(person, customer=request.customer)
         if refusal:
             raise ValidationError(refusal)
         # The request's name holds the requester's; the event closing it must not repeat

@@ -192,6 +192,19 @@ def test_a_person_of_a_customer_under_a_legal_hold_is_not_erased(world, verified
     assert dsr_erase(actor=dpo, request=request).state == RequestState.DONE
 
 
+def test_a_former_member_of_a_held_customer_is_not_erased_either(world):
+    from portal.models import Membership
+
+    dpo, member = world["people"]["dpo"], world["people"]["customer_member"]
+    request = _erasure(world, member)  # the request names customer A
+    assert request.customer == world["orgs"]["customer_a"]
+    Membership.objects.filter(user=member).delete()  # left the customer since
+    _hold(world, world["orgs"]["customer_a"])
+    with pytest.raises(ValidationError) as exc:
+        dsr_erase(actor=dpo, request=request)
+    assert exc.value.messages == [HELD]
+
+
 def test_a_hold_of_another_customer_or_of_one_record_does_not_stop_the_erasure(world):
     customer = world["orgs"]["customer_a"]
     _hold(world, world["orgs"]["customer_b"])
