@@ -361,6 +361,26 @@ def add_service_hours(calendar: WorkCalendar, *, start: datetime, hours: float) 
         moment = datetime.combine(day, time(0), tzinfo=BERLIN)
 
 
+def service_hours_between(calendar: WorkCalendar, *, start: datetime,
+                          end: datetime) -> timedelta:
+    """The service time between ``start`` and ``end`` (zero when ``end`` is not later): the
+    parts of each working day's service hours that lie between them, e.g. how long a ticket
+    waited for the customer."""
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    start, end = start.astimezone(BERLIN), end.astimezone(BERLIN)
+    total = timedelta(0)
+    day = start.date()
+    while day <= end.date():
+        if calendar.is_working_day(day):
+            opening, closing = calendar.window(day)
+            lower, upper = max(opening, start), min(closing, end)
+            if upper > lower:
+                total += upper - lower
+        day += timedelta(days=1)
+    return total
+
+
 def av_alarm_check(calendar: WorkCalendar, *, signature_date: date,
                    max_age_working_days: int = 2, check_time: time = time(9)) -> datetime:
     """The first daily check (working days, 09:00) at which an anti-virus signature of

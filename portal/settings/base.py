@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "devices",
     "billing",
     "gdpr",
+    "portal.support",
 ]
 
 MIDDLEWARE = [

@@ -116,6 +116,12 @@ def person_in_every_model(world, client) -> User:
         customer=customer, ordered_by=person, ordered_on=date(2026, 11, 2),
         contract_end=date(2027, 1, 31), wanted_by=date(2026, 12, 15), scope="alles als CSV")
     LegalHold.objects.create(customer=customer, reason="Rechtsstreit", placed_by=person)
+    from portal.support.services import ticket_create, ticket_reply
+
+    ticket = ticket_create(actor=person, customer=customer, location="Büro",
+                           description="Drucker", occurred_at=now, priority="2",
+                           reproducible=True, device=device)
+    ticket_reply(actor=person, ticket=ticket, body="Noch da?")
     return person
 
 
