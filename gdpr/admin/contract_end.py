@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from gdpr.models import CustomerExport, DataProvisionOrder
 from gdpr.models.contract_end import ContractEndMail, ProvisionState
 from gdpr.services.contract_end import (
-    CUSTOMER_EXPORT_ROLES,
     PROVISION_HANDLER_ROLES,
+    customer_exports_downloadable_by,
     provision_order_done,
 )
 from gdpr.services.export_jobs import export_valid
@@ -38,7 +38,7 @@ class CustomerExportAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Datei"))
     def download(self, obj):
-        if not (obj.viewer_downloads and export_valid(obj)):  # = customer_export_downloadable
+        if not (obj.viewer_downloads and export_valid(obj)):  # customer_export_downloadable
             return "–"
         return format_html('<a href="{}">{}</a>', reverse("gdpr:customer_export_download",
                                                           args=[obj.pk]), _("ZIP"))
@@ -47,7 +47,7 @@ class CustomerExportAdmin(ReadOnlyAdmin):
         """Whether the viewer may download, on each row: the admin instance is shared by all
         requests (threads), so who looks is never kept on it."""
         return super().get_queryset(request).annotate(viewer_downloads=Value(
-            role_of(request.user) in CUSTOMER_EXPORT_ROLES, output_field=BooleanField()))
+            customer_exports_downloadable_by(request.user), output_field=BooleanField()))
 
 
 @admin.register(ContractEndMail)

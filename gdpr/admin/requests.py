@@ -35,6 +35,7 @@ from gdpr.services.exports import (
 )
 from gdpr.services.requests import (
     dsr_close,
+    dsr_closes_by_hand,
     dsr_create,
     dsr_extend,
     dsr_identity_checked,
@@ -145,12 +146,6 @@ def _may_extend(obj: DataSubjectRequest) -> bool:
     return obj.extended_deadline is None and timezone.localdate() <= obj.deadline
 
 
-def _closed_by_erasure(obj: DataSubjectRequest) -> bool:
-    """An erasure request with an account closes only through the erasure (the service
-    refuses closing it by hand)."""
-    return obj.kind == RequestKind.ERASURE and obj.subject_id is not None
-
-
 class OverdueFilter(admin.SimpleListFilter):
     title = _("Frist")
     parameter_name = "due"
@@ -231,7 +226,7 @@ class DataSubjectRequestAdmin(ServiceAddMixin, TenantScopedAdmin):
             steps = [step for step in STEPS if obj.state in step.states
                      and obj.kind in step.kinds
                      and not (step.slug == "verlaengern" and not _may_extend(obj))
-                     and not (step.slug == "abschliessen" and _closed_by_erasure(obj))]
+                     and not (step.slug == "abschliessen" and not dsr_closes_by_hand(obj))]
         return super().change_view(request, object_id, form_url, {
             **(extra_context or {}), "steps": steps, **self._exports_context(request, obj)})
 

@@ -8,6 +8,8 @@ cannot alter columns in place) drops its triggers; tests/gdpr/test_frozen_rows.p
 
 from django.db import migrations
 
+from gdpr.migrations._triggers import sqlite_statements, trigger_operations
+
 INSERT_ONLY = "AVV-Annahmen sind unveränderlich (nur Einfügen)"
 FROZEN = "Veröffentlichte AVV-Versionen sind eingefroren"
 TOMS_FROZEN = "Die TOMs einer veröffentlichten AVV-Version sind eingefroren"
@@ -65,28 +67,11 @@ DROP FUNCTION gdpr_tommeasure_frozen();
 
 def sqlite_create_statements() -> list[str]:
     """The SQLite triggers (also used by the tests' flush, tests/conftest.py)."""
-    return [f"CREATE TRIGGER {name} {event} FOR EACH ROW WHEN {when} "
-            f"BEGIN SELECT RAISE(ABORT, '{message}'); END;"
-            for name, event, when, message in SQLITE]
+    return sqlite_statements(SQLITE)
 
 
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in sqlite_create_statements():
-            schema_editor.execute(statement, params=None)
-    else:
-        raise NotImplementedError(f"gdpr: no insert-only triggers for {vendor}")
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
-    else:
-        for name, *_rest in SQLITE:
-            schema_editor.execute(f"DROP TRIGGER {name};", params=None)
+forward, backward = trigger_operations(SQLITE, postgres_forward=POSTGRES_FORWARD,
+                                       postgres_backward=POSTGRES_BACKWARD)
 
 
 class Migration(migrations.Migration):

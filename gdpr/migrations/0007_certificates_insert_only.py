@@ -4,6 +4,7 @@ The SQLite statements are also used by the tests' flush (tests/conftest.py)."""
 
 from django.db import migrations
 
+from gdpr.migrations._triggers import sqlite_statements, trigger_operations
 from portal.groups import sync_after_migrating
 
 INSERT_ONLY = "Löschprotokolle sind unveränderlich (nur Einfügen)"
@@ -25,28 +26,12 @@ POSTGRES_BACKWARD = "DROP TRIGGER gdpr_deletioncertificate_insert_only ON gdpr_d
 
 
 def sqlite_create_statements() -> list[str]:
-    return [f"CREATE TRIGGER {name} {event} FOR EACH ROW WHEN {when} "
-            f"BEGIN SELECT RAISE(ABORT, '{message}'); END;"
-            for name, event, when, message in SQLITE]
+    """The SQLite triggers (also used by the tests' flush, tests/conftest.py)."""
+    return sqlite_statements(SQLITE)
 
 
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in sqlite_create_statements():
-            schema_editor.execute(statement, params=None)
-    else:
-        raise NotImplementedError(f"gdpr: no insert-only triggers for {vendor}")
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
-    else:
-        for name, *_rest in SQLITE:
-            schema_editor.execute(f"DROP TRIGGER {name};", params=None)
+forward, backward = trigger_operations(SQLITE, postgres_forward=POSTGRES_FORWARD,
+                                       postgres_backward=POSTGRES_BACKWARD)
 
 
 class Migration(migrations.Migration):

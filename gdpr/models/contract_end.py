@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gdpr.models.requests import ExportState
+from gdpr.models.requests import ExportJob
 from portal.tenancy import TenantManager
 
 
@@ -19,39 +19,22 @@ def customer_export_path(instance, filename: str) -> str:
     return f"customer-exports/{instance.pk or 'new'}/{filename}"
 
 
-class CustomerExport(models.Model):
+class CustomerExport(ExportJob):
     """All devices, bookings, contracts, documents and users of one customer as a ZIP of
     CSV, XLSX and JSON with the PDFs, built by a django-q2 job."""
 
     customer = models.ForeignKey(
         "portal.Organisation", verbose_name=_("Kunde"), on_delete=models.PROTECT,
         related_name="customer_exports")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("angefordert von"), null=True,
-        on_delete=models.SET_NULL, related_name="+")
-    state = models.CharField(_("Stand"), max_length=16, choices=ExportState.choices,
-                             default=ExportState.QUEUED, db_index=True)
     parts_done = models.PositiveIntegerField(_("Teile fertig"), default=0)
     parts_total = models.PositiveIntegerField(_("Teile gesamt"), default=0)
     file = models.FileField(_("Datei"), upload_to=customer_export_path, max_length=255,
                             blank=True)
-    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     size = models.PositiveBigIntegerField(_("Größe (Bytes)"), default=0)
-    error = models.TextField(_("Fehler"), blank=True)
-    created_at = models.DateTimeField(_("angefordert am"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("fertig am"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("abrufbar bis"), null=True, blank=True, db_index=True)
 
-    objects = TenantManager()
-    tenant_lookup = "customer"
-
-    class Meta:
+    class Meta(ExportJob.Meta):
         verbose_name = _("Datenexport eines Kunden")
         verbose_name_plural = _("Datenexporte von Kunden")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self._meta.verbose_name} {self.pk}"
 
 
 class ContractEndMailKind(models.TextChoices):

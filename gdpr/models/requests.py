@@ -124,28 +124,17 @@ class ExportState(models.TextChoices):
     FAILED = "failed", _("fehlgeschlagen")
 
 
-def export_path(instance, filename: str) -> str:
-    return f"exports/{instance.pk or 'new'}/{filename}"
+class ExportJob(models.Model):
+    """What a person's and a customer's export share: who asked, the job's state, the file's
+    checksum, the error, when it was asked for, finished and stops being downloadable. The
+    progress counters, the file and its size are each model's own."""
 
-
-class PersonExport(models.Model):
-    request = models.ForeignKey(DataSubjectRequest, verbose_name=_("Anfrage"), null=True,
-                                blank=True, on_delete=models.SET_NULL, related_name="exports")
-    subject = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("betroffene Person"),
-                                on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey("portal.Organisation", verbose_name=_("Organisation"),
-                                 null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("angefordert von"), null=True,
         on_delete=models.SET_NULL, related_name="+")
     state = models.CharField(_("Stand"), max_length=16, choices=ExportState.choices,
                              default=ExportState.QUEUED, db_index=True)
-    entries_done = models.PositiveIntegerField(_("Einträge fertig"), default=0)
-    entries_total = models.PositiveIntegerField(_("Einträge gesamt"), default=0)
-    file = models.FileField(_("Datei"), upload_to=export_path, max_length=255, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
-    size = models.PositiveIntegerField(_("Größe (Bytes)"), default=0)
     error = models.TextField(_("Fehler"), blank=True)
     created_at = models.DateTimeField(_("angefordert am"), auto_now_add=True)
     finished_at = models.DateTimeField(_("fertig am"), null=True, blank=True)
@@ -155,9 +144,30 @@ class PersonExport(models.Model):
     tenant_lookup = "customer"
 
     class Meta:
-        verbose_name = _("Datenexport einer Person")
-        verbose_name_plural = _("Datenexporte von Personen")
+        abstract = True
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self._meta.verbose_name} {self.pk}"
+
+
+def export_path(instance, filename: str) -> str:
+    return f"exports/{instance.pk or 'new'}/{filename}"
+
+
+class PersonExport(ExportJob):
+    request = models.ForeignKey(DataSubjectRequest, verbose_name=_("Anfrage"), null=True,
+                                blank=True, on_delete=models.SET_NULL, related_name="exports")
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("betroffene Person"),
+                                on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey("portal.Organisation", verbose_name=_("Organisation"),
+                                 null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    entries_done = models.PositiveIntegerField(_("Einträge fertig"), default=0)
+    entries_total = models.PositiveIntegerField(_("Einträge gesamt"), default=0)
+    file = models.FileField(_("Datei"), upload_to=export_path, max_length=255, blank=True)
+    size = models.PositiveIntegerField(_("Größe (Bytes)"), default=0)
+
+    class Meta(ExportJob.Meta):
+        verbose_name = _("Datenexport einer Person")
+        verbose_name_plural = _("Datenexporte von Personen")

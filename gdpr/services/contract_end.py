@@ -137,10 +137,16 @@ def _require_export_role(actor: User, customer: Organisation) -> None:
                                  "seine Administratoren und der Anbieter."))
 
 
+def customer_exports_downloadable_by(user: User) -> bool:
+    """Whether ``user``'s role downloads customer exports: the customer's admins and the
+    provider (which exports, ``visible_to`` decides)."""
+    return role_of(user) in CUSTOMER_EXPORT_ROLES
+
+
 def customer_export_downloadable(user: User, export: CustomerExport, *, now=None) -> bool:
     """The customer's admins and the provider, while the file is valid (the caller's query
     went through ``visible_to``: another tenant's export is never found)."""
-    return export_valid(export, now=now) and role_of(user) in CUSTOMER_EXPORT_ROLES
+    return export_valid(export, now=now) and customer_exports_downloadable_by(user)
 
 
 @transaction.atomic

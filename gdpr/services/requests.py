@@ -241,6 +241,13 @@ def _tell_requester_of_extension(actor, request: DataSubjectRequest) -> None:
         transaction.on_commit(lambda: extension_mail_queue(request.pk))
 
 
+def dsr_closes_by_hand(request: DataSubjectRequest) -> bool:
+    """Whether "done" is set by hand: not for an erasure request with an account, which
+    ``dsr_erase`` closes with the result per entry (closing by hand would report an erasure
+    that never ran; a request that cannot be met is refused with a reason)."""
+    return not (request.kind == RequestKind.ERASURE and request.subject_id is not None)
+
+
 def dsr_close(*, actor, request: DataSubjectRequest, outcome: str) -> DataSubjectRequest:
     """Done, with what was done (in progress → done; see the module for requests without an
     account)."""
@@ -250,9 +257,7 @@ def dsr_close(*, actor, request: DataSubjectRequest, outcome: str) -> DataSubjec
         request = _locked(request)
         allowed = OPEN_STATES if request.subject_id is None else (RequestState.IN_PROGRESS,)
         _require_state(request, *allowed, step=_("Abschließen"))
-        if request.kind == RequestKind.ERASURE and request.subject_id is not None:
-            # dsr_erase closes it with the result per entry; closing by hand would report an
-            # erasure that never ran. A request that cannot be met is refused with a reason.
+        if not dsr_closes_by_hand(request):
             raise ValidationError(_("Eine Anfrage auf Löschung zu einem Konto wird mit "
                                     "„Löschung ausführen“ abgeschlossen, oder mit Begründung "
                                     "abgelehnt."))
