@@ -55,6 +55,14 @@ def totp_now(device: TOTPDevice) -> str:
 
 
 @pytest.fixture
+def catalogue(db):
+    """The seeded service catalogue by plan code (contracts/catalogue.py)."""
+    from contracts.catalogue import plans_seed
+
+    return {plan.code: plan for plan in plans_seed()}
+
+
+@pytest.fixture
 def world(db):
     """A provider, two partners with a customer each, a direct customer, one person per role."""
     provider = OrganisationFactory(kind=OrganisationKind.PROVIDER, name="Anbieter GmbH")

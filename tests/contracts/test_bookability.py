@@ -10,17 +10,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from contracts.bookability import FAMILY_RUNNING, RETIRED, WRONG_KIND, bookable, refusals
-from contracts.catalogue import plans_seed
 from contracts.models import Booking, BookingState
 from contracts.selectors import bookable_devices
 from contracts.services import booking_create
 from devices.models import Device
 from tests.factories import DeviceFactory
-
-
-@pytest.fixture
-def catalogue(db):
-    return {plan.code: plan for plan in plans_seed()}
 
 
 @pytest.fixture

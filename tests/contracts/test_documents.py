@@ -26,13 +26,6 @@ from tests.pdf import pdf_fonts, pdf_mapped_characters, pdf_streams
 
 
 @pytest.fixture
-def catalogue(db):
-    from contracts.catalogue import plans_seed
-
-    return {plan.code: plan for plan in plans_seed()}
-
-
-@pytest.fixture
 def customer(world):
     customer = world["orgs"]["customer_a"]
     customer.name, customer.street = "Müller & Söhne GmbH", "Königstraße 5"

@@ -41,13 +41,6 @@ def _contracts_own_mails_only():
 
 
 @pytest.fixture
-def catalogue(db):
-    from contracts.catalogue import plans_seed
-
-    return {plan.code: plan for plan in plans_seed()}
-
-
-@pytest.fixture
 def customer(world):
     return world["orgs"]["customer_a"]
 

@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import formats, timezone, translation
 
-from contracts.catalogue import plans_seed
 from contracts.models import (
     Booking,
     BookingChange,
@@ -65,11 +64,6 @@ def plan_of(code: str) -> Plan:
 
 def workstation(customer, **fields):
     return DeviceFactory(customer=customer, kind="workstation", **fields)
-
-
-@pytest.fixture
-def catalogue(db):
-    return {plan.code: plan for plan in plans_seed()}
 
 
 @pytest.fixture

@@ -38,13 +38,6 @@ REMINDER = "Erinnerung: Ihr Vertrag endet"
 
 
 @pytest.fixture
-def catalogue(db):
-    from contracts.catalogue import plans_seed
-
-    return {plan.code: plan for plan in plans_seed()}
-
-
-@pytest.fixture
 def customer(world):
     return world["orgs"]["customer_a"]
 
